@@ -1,0 +1,42 @@
+//! Use cases. Each one runs in one SQLite transaction (`Db::write`) and publishes its
+//! events to the hub only after the commit, so no client sees what was not stored.
+
+pub mod agents;
+pub mod janitor;
+pub mod messages;
+pub mod oss;
+pub mod routing;
+pub mod sessions;
+pub mod view;
+
+use crate::config::Config;
+use crate::db::Db;
+use crate::hub::{Event, Hub, SessionRef};
+use crate::store::sessions::Session;
+use std::sync::{Arc, Mutex};
+
+/// The shared state every handler works with.
+pub struct App {
+    pub db: Db,
+    pub hub: Arc<Hub>,
+    pub config: Config,
+    /// First-run setup code, while no agent exists (SPEC §4).
+    pub setup_code: Mutex<Option<String>>,
+}
+
+impl App {
+    pub fn new(config: Config) -> crate::error::Result<App> {
+        let db = Db::open(&config.db, config.synchronous)?;
+        Ok(App { db, hub: Hub::new(), config, setup_code: Mutex::new(None) })
+    }
+
+    pub fn publish_all(&self, events: Vec<Event>) {
+        for e in events {
+            self.hub.publish(e);
+        }
+    }
+}
+
+pub fn sref(s: &Session) -> SessionRef {
+    SessionRef { id: s.id.clone(), family: s.family, tenant_id: s.tenant_id, agent_id: s.agent_id.clone() }
+}

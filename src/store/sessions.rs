@@ -1,0 +1,237 @@
+//! `chat_sessions`: the sessions of both families.
+
+use super::optional;
+use crate::domain::{new_id, now, Family, Priority, Status};
+use crate::error::Result;
+use rusqlite::{params, Connection, Row};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    pub id: String,
+    pub family: Family,
+    pub chat_user_id: Option<String>,
+    pub tenant_id: Option<i64>,
+    /// Tenant family: the user number who opened it.
+    pub opened_by: Option<i64>,
+    pub agent_id: Option<String>,
+    pub department_id: Option<String>,
+    pub topic: String,
+    pub status: Status,
+    pub priority: Priority,
+    pub page_url: Option<String>,
+    pub user_agent: Option<String>,
+    pub started_at: String,
+    pub ended_at: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+pub(crate) const COLS: &str = "s.id, s.family, s.chat_user_id, s.tenant_id, s.opened_by, s.agent_id,
+    s.department_id, s.topic, s.status, s.priority, s.page_url, s.user_agent, s.started_at,
+    s.ended_at, s.created_at, s.updated_at";
+
+pub(crate) fn from_row(r: &Row) -> rusqlite::Result<Session> {
+    Ok(Session {
+        id: r.get(0)?,
+        family: Family::from_db(&r.get::<_, String>(1)?),
+        chat_user_id: r.get(2)?,
+        tenant_id: r.get(3)?,
+        opened_by: r.get(4)?,
+        agent_id: r.get(5)?,
+        department_id: r.get(6)?,
+        topic: r.get(7)?,
+        status: Status::from_db(&r.get::<_, String>(8)?),
+        priority: Priority::from_db(&r.get::<_, String>(9)?),
+        page_url: r.get(10)?,
+        user_agent: r.get(11)?,
+        started_at: r.get(12)?,
+        ended_at: r.get(13)?,
+        created_at: r.get(14)?,
+        updated_at: r.get(15)?,
+    })
+}
+
+/// What a new session needs; the rest starts as `waiting`, unassigned.
+#[derive(Debug, Clone, Default)]
+pub struct NewSession {
+    pub chat_user_id: Option<String>,
+    pub tenant_id: Option<i64>,
+    pub opened_by: Option<i64>,
+    pub department_id: Option<String>,
+    pub topic: String,
+    pub priority: Option<Priority>,
+    pub page_url: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+pub fn get(c: &Connection, id: &str) -> Result<Option<Session>> {
+    let sql = format!("SELECT {COLS} FROM chat_sessions s WHERE s.id = ?1 AND s.deleted_at IS NULL");
+    optional(c.query_row(&sql, [id], from_row))
+}
+
+pub fn insert(c: &Connection, family: Family, n: &NewSession) -> Result<Session> {
+    let (id, t) = (new_id(), now());
+    let priority = n.priority.unwrap_or(Priority::Normal);
+    c.execute(
+        "INSERT INTO chat_sessions (id, family, chat_user_id, tenant_id, opened_by, department_id, topic,
+            status, priority, priority_rank, page_url, user_agent, last_activity_at, started_at, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'waiting', ?8, ?9, ?10, ?11, ?12, ?12, ?12, ?12)",
+        params![
+            id, family.as_str(), n.chat_user_id, n.tenant_id, n.opened_by, n.department_id, n.topic,
+            priority.as_str(), priority.rank(), n.page_url, n.user_agent, t
+        ],
+    )?;
+    Ok(Session {
+        id,
+        family,
+        chat_user_id: n.chat_user_id.clone(),
+        tenant_id: n.tenant_id,
+        opened_by: n.opened_by,
+        agent_id: None,
+        department_id: n.department_id.clone(),
+        topic: n.topic.clone(),
+        status: Status::Waiting,
+        priority,
+        page_url: n.page_url.clone(),
+        user_agent: n.user_agent.clone(),
+        started_at: t.clone(),
+        ended_at: None,
+        created_at: t.clone(),
+        updated_at: t,
+    })
+}
+
+/// Assigns to `agent_id` (status `active`), or returns to the queue with `None` (`waiting`).
+pub fn set_agent(c: &Connection, id: &str, agent_id: Option<&str>) -> Result<()> {
+    let status = if agent_id.is_some() { Status::Active } else { Status::Waiting };
+    c.execute(
+        "UPDATE chat_sessions SET agent_id = ?2, status = ?3, updated_at = ?4
+         WHERE id = ?1 AND status <> 'closed'",
+        params![id, agent_id, status.as_str(), now()],
+    )?;
+    Ok(())
+}
+
+pub fn set_department(c: &Connection, id: &str, department_id: Option<&str>) -> Result<()> {
+    c.execute(
+        "UPDATE chat_sessions SET department_id = ?2, updated_at = ?3 WHERE id = ?1",
+        params![id, department_id, now()],
+    )?;
+    Ok(())
+}
+
+/// Closes the session; returns false when it already was closed.
+pub fn close(c: &Connection, id: &str) -> Result<bool> {
+    let t = now();
+    let n = c.execute(
+        "UPDATE chat_sessions SET status = 'closed', ended_at = ?2, updated_at = ?2
+         WHERE id = ?1 AND status <> 'closed'",
+        params![id, t],
+    )?;
+    Ok(n > 0)
+}
+
+/// Records activity (a message) for the idle-close rule.
+pub fn touch_activity(c: &Connection, id: &str, at: &str) -> Result<()> {
+    c.execute(
+        "UPDATE chat_sessions SET last_activity_at = ?2, updated_at = ?2 WHERE id = ?1",
+        params![id, at],
+    )?;
+    Ok(())
+}
+
+/// Moves every session of one chat user to another (link-user's merge).
+pub fn move_to_user(c: &Connection, from: &str, to: &str) -> Result<usize> {
+    Ok(c.execute(
+        "UPDATE chat_sessions SET chat_user_id = ?2, updated_at = ?3 WHERE chat_user_id = ?1",
+        params![from, to, now()],
+    )?)
+}
+
+/// A chat user's sessions, newest first, with the total count.
+pub fn page_for_user(c: &Connection, chat_user_id: &str, limit: i64, offset: i64) -> Result<(Vec<Session>, i64)> {
+    let total = c.query_row(
+        "SELECT COUNT(*) FROM chat_sessions WHERE chat_user_id = ?1 AND deleted_at IS NULL",
+        [chat_user_id],
+        |r| r.get(0),
+    )?;
+    let sql = format!(
+        "SELECT {COLS} FROM chat_sessions s WHERE s.chat_user_id = ?1 AND s.deleted_at IS NULL
+         ORDER BY s.started_at DESC, s.rowid DESC LIMIT ?2 OFFSET ?3"
+    );
+    let mut st = c.prepare(&sql)?;
+    let rows = st.query_map(params![chat_user_id, limit, offset], from_row)?;
+    Ok((rows.collect::<rusqlite::Result<_>>()?, total))
+}
+
+/// Waiting sessions in queue order: highest priority first, then oldest.
+pub fn queue(c: &Connection, limit: i64) -> Result<Vec<Session>> {
+    let sql = format!(
+        "SELECT {COLS} FROM chat_sessions s WHERE s.status = 'waiting' AND s.deleted_at IS NULL
+         ORDER BY s.priority_rank DESC, s.started_at, s.rowid LIMIT ?1"
+    );
+    let mut st = c.prepare(&sql)?;
+    let rows = st.query_map([limit], from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn waiting_count(c: &Connection) -> Result<i64> {
+    Ok(c.query_row("SELECT COUNT(*) FROM chat_sessions WHERE status = 'waiting' AND deleted_at IS NULL", [], |r| r.get(0))?)
+}
+
+/// 1-based place of a waiting session in the queue; `None` when it is not waiting.
+pub fn queue_position(c: &Connection, s: &Session) -> Result<Option<i64>> {
+    if s.status != Status::Waiting {
+        return Ok(None);
+    }
+    let ahead: i64 = c.query_row(
+        "SELECT COUNT(*) FROM chat_sessions q, chat_sessions me
+         WHERE me.id = ?1 AND q.status = 'waiting' AND q.deleted_at IS NULL AND q.id <> me.id
+           AND (q.priority_rank > me.priority_rank
+             OR (q.priority_rank = me.priority_rank AND (q.started_at < me.started_at
+                 OR (q.started_at = me.started_at AND q.rowid < me.rowid))))",
+        [&s.id],
+        |r| r.get(0),
+    )?;
+    Ok(Some(ahead + 1))
+}
+
+/// The tenant's open (waiting or active) session, if any.
+pub fn open_for_tenant(c: &Connection, tenant_id: i64) -> Result<Option<Session>> {
+    let sql = format!(
+        "SELECT {COLS} FROM chat_sessions s WHERE s.family = 'tenant' AND s.tenant_id = ?1
+         AND s.status <> 'closed' AND s.deleted_at IS NULL"
+    );
+    optional(c.query_row(&sql, [tenant_id], from_row))
+}
+
+/// Open sessions with no activity since `before` (for the idle-close rule).
+pub fn idle_since(c: &Connection, before: &str, limit: i64) -> Result<Vec<Session>> {
+    let sql = format!(
+        "SELECT {COLS} FROM chat_sessions s WHERE s.status <> 'closed' AND s.last_activity_at < ?1
+         AND s.deleted_at IS NULL ORDER BY s.last_activity_at LIMIT ?2"
+    );
+    let mut st = c.prepare(&sql)?;
+    let rows = st.query_map(params![before, limit], from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Active sessions of an agent.
+pub fn active_for_agent(c: &Connection, agent_id: &str) -> Result<Vec<Session>> {
+    let sql = format!(
+        "SELECT {COLS} FROM chat_sessions s WHERE s.agent_id = ?1 AND s.status = 'active'
+         AND s.deleted_at IS NULL ORDER BY s.started_at"
+    );
+    let mut st = c.prepare(&sql)?;
+    let rows = st.query_map([agent_id], from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Whether the session is still open and idle since `before` (re-checked inside a write).
+pub fn is_idle(c: &Connection, id: &str, before: &str) -> Result<bool> {
+    Ok(c.query_row(
+        "SELECT EXISTS(SELECT 1 FROM chat_sessions WHERE id = ?1 AND status <> 'closed' AND last_activity_at < ?2)",
+        params![id, before],
+        |r| r.get(0),
+    )?)
+}

@@ -1,0 +1,1 @@
+//! OSS chat family (seed 000).

@@ -8,7 +8,7 @@
  *   language        'id' (default) | 'en'
  *   color           brand colour, e.g. '#0f766e'
  *   tenantToken + tenantId            tenant mode (talks to /api/livechat)
- *   contactName, contactEmail, contactPhone, companyName, position   contact prefill
+ *   contactName, contactEmail, contactPhone, companyName, contactPosition   contact prefill
  *   departmentId, priority, topics ('A|B|C' or an array of suggested topics)
  *   title, mode ('widget' | 'page'), container (CSS selector, page mode), open, hideLauncher,
  *   position ('right' | 'left'), server (API origin; default: where widget.js came from),
@@ -73,7 +73,7 @@
   var STR = {
     id: {
       title: 'Chat dengan kami',
-      greeting: 'Halo! 👋',
+      greeting: 'Halo!',
       intro: 'Ada yang bisa kami bantu? Tim kami siap menjawab pertanyaan Anda.',
       online: '{n} agen online',
       onlineOne: 'Agen online sekarang',
@@ -147,7 +147,7 @@
     },
     en: {
       title: 'Chat with us',
-      greeting: 'Hi there! 👋',
+      greeting: 'Hi there!',
       intro: 'How can we help? Our team is happy to answer your questions.',
       online: '{n} agents online',
       onlineOne: 'An agent is online now',
@@ -1035,7 +1035,7 @@
       field('contact_email', t('email'), 'email', true, cfg.contactEmail || u.email || cfg.email, 'email'),
       field('contact_phone', t('phone'), 'tel', false, cfg.contactPhone, 'tel'),
       field('company_name', t('company'), 'text', false, cfg.companyName, 'organization'),
-      field('position', t('position'), 'text', false, cfg.position, 'organization-title'),
+      field('position', t('position'), 'text', false, cfg.contactPosition, 'organization-title'),
       h('div', { class: 'ob-form-error', role: 'alert', hidden: !S.formError }, S.formError || ''),
       h('button', { class: 'ob-btn ob-btn-primary ob-btn-block', type: 'submit', 'data-ob': 'contact-submit' }, t('continue'), icon('arrow')));
     form.addEventListener('submit', function (e) {
@@ -1415,7 +1415,7 @@
           var c = { contact_name: cfg.contactName, contact_email: cfg.contactEmail };
           if (cfg.contactPhone) c.contact_phone = cfg.contactPhone;
           if (cfg.companyName) c.company_name = cfg.companyName;
-          if (cfg.position) c.position = cfg.position;
+          if (cfg.contactPosition) c.position = cfg.contactPosition;
           return a.contact(s.id, c).then(function () { s.contact = c; S.view = 'chat'; }, function () { S.view = 'contact'; });
         }
         S.view = 'contact';

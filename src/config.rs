@@ -39,8 +39,9 @@ pub struct Config {
     pub identity_secret: Option<String>,
     /// `OBROL_JWT_SECRET`: when set, HS256 JWTs from the host application are accepted.
     pub jwt_secret: Option<String>,
-    /// `OBROL_RATE_LIMIT=off` disables per-IP limits (load tests).
-    pub rate_limit: bool,
+    /// Requests per second allowed per client IP (bursts of 4×); `OBROL_RATE_LIMIT=off`
+    /// disables the limit (load tests), `OBROL_RATE_LIMIT=<n>` sets it.
+    pub rate_limit: Option<u32>,
 }
 
 impl Config {
@@ -57,7 +58,7 @@ impl Config {
             synchronous: Synchronous::Normal,
             identity_secret: None,
             jwt_secret: None,
-            rate_limit: true,
+            rate_limit: Some(DEFAULT_RATE_LIMIT),
         }
     }
 
@@ -95,11 +96,23 @@ impl Config {
             synchronous,
             identity_secret: non_empty_env("OBROL_IDENTITY_SECRET"),
             jwt_secret: non_empty_env("OBROL_JWT_SECRET"),
-            rate_limit: !matches!(
-                std::env::var("OBROL_RATE_LIMIT").as_deref(),
-                Ok("off") | Ok("0") | Ok("false")
-            ),
+            rate_limit: parse_rate_limit(std::env::var("OBROL_RATE_LIMIT").ok().as_deref())?,
         })
+    }
+}
+
+/// Requests per second per client IP unless `OBROL_RATE_LIMIT` says otherwise. Generous,
+/// because a whole office behind one NAT address shares it.
+pub const DEFAULT_RATE_LIMIT: u32 = 50;
+
+fn parse_rate_limit(v: Option<&str>) -> Result<Option<u32>, String> {
+    match v.map(str::trim) {
+        None | Some("") => Ok(Some(DEFAULT_RATE_LIMIT)),
+        Some("off") | Some("0") | Some("false") => Ok(None),
+        Some(n) => n
+            .parse::<u32>()
+            .map(Some)
+            .map_err(|_| format!("OBROL_RATE_LIMIT must be off or requests per second, not {n:?}")),
     }
 }
 

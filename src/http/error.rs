@@ -14,9 +14,5 @@ pub fn plain(e: &Error) -> Response {
         Some(d) => json!({ "error": e.title(), "details": d }),
         None => json!({ "error": e.title() }),
     };
-    let mut r = Response::json(&body).with_status_code(e.status());
-    if matches!(e, Error::MethodNotAllowed) {
-        r = r.with_additional_header("Allow", "see /api/openapi.json");
-    }
-    r
+    Response::json(&body).with_status_code(e.status())
 }

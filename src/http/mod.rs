@@ -7,6 +7,7 @@ pub mod assets;
 pub mod body;
 pub mod envelope;
 pub mod error;
+pub mod limit;
 pub mod ops;
 pub mod oss;
 pub mod tenant;
@@ -59,6 +60,15 @@ fn route(ctx: &Ctx) -> Response {
     let path = ctx.req.url();
     if ctx.method() == "OPTIONS" {
         return Response::empty_204();
+    }
+    if let Some(limiter) = &ctx.app.limiter {
+        let ip = ctx.client_ip().parse().unwrap_or(ctx.req.remote_addr().ip());
+        if path.starts_with("/api/") && !limiter.allow(ip) {
+            let e = Error::TooManyRequests;
+            let tenant = under(&path, "/api/livechat").or_else(|| under(&path, "/api/vendor/livechat")).is_some();
+            let r = if tenant { envelope::error(&e, ctx.request_id) } else { error::plain(&e) };
+            return r.with_additional_header("Retry-After", "1");
+        }
     }
     for prefix in ["/api/chat", "/api/v1/oss-chat"] {
         if let Some(segs) = under(&path, prefix) {

@@ -22,12 +22,15 @@ pub struct App {
     pub config: Config,
     /// First-run setup code, while no agent exists (SPEC §4).
     pub setup_code: Mutex<Option<String>>,
+    /// Per-IP request limit; `None` when turned off.
+    pub limiter: Option<crate::http::limit::Limiter>,
 }
 
 impl App {
     pub fn new(config: Config) -> crate::error::Result<App> {
         let db = Db::open(&config.db, config.synchronous)?;
-        Ok(App { db, hub: Hub::new(), config, setup_code: Mutex::new(None) })
+        let limiter = config.rate_limit.map(crate::http::limit::Limiter::new);
+        Ok(App { db, hub: Hub::new(), config, setup_code: Mutex::new(None), limiter })
     }
 
     pub fn publish_all(&self, events: Vec<Event>) {

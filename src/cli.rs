@@ -78,6 +78,13 @@ pub struct ServeArgs {
     /// SQLite synchronous mode: `normal` (default) or `full` (power-loss durable).
     #[arg(long, env = "OBROL_SYNCHRONOUS", default_value = "normal")]
     pub synchronous: String,
+    /// Most WebSocket connections open at once; more are refused with 503
+    /// (default: from the open-file limit, two descriptors per socket).
+    #[arg(long, env = "OBROL_MAX_SOCKETS")]
+    pub max_sockets: Option<usize>,
+    /// Heartbeat interval of quiet WebSocket connections (at most 30s).
+    #[arg(long, env = "OBROL_WS_HEARTBEAT", default_value = "25s")]
+    pub ws_heartbeat: String,
 }
 
 #[derive(Subcommand, Debug)]

@@ -42,6 +42,10 @@ pub struct Config {
     /// Requests per second allowed per client IP (bursts of 4×); `OBROL_RATE_LIMIT=off`
     /// disables the limit (load tests), `OBROL_RATE_LIMIT=<n>` sets it.
     pub rate_limit: Option<u32>,
+    /// Most WebSocket connections open at once (`None`: derived from the open-file limit).
+    pub max_sockets: Option<usize>,
+    /// How often a quiet socket gets a heartbeat frame (at most 30 s, SPEC §4).
+    pub ws_heartbeat: Duration,
 }
 
 impl Config {
@@ -59,6 +63,8 @@ impl Config {
             identity_secret: None,
             jwt_secret: None,
             rate_limit: Some(DEFAULT_RATE_LIMIT),
+            max_sockets: None,
+            ws_heartbeat: Duration::from_secs(25),
         }
     }
 
@@ -97,6 +103,17 @@ impl Config {
             identity_secret: non_empty_env("OBROL_IDENTITY_SECRET"),
             jwt_secret: non_empty_env("OBROL_JWT_SECRET"),
             rate_limit: parse_rate_limit(std::env::var("OBROL_RATE_LIMIT").ok().as_deref())?,
+            max_sockets: match a.max_sockets {
+                Some(0) => return Err("--max-sockets must be at least 1".into()),
+                n => n,
+            },
+            ws_heartbeat: {
+                let d = parse_duration(&a.ws_heartbeat).map_err(|e| format!("--ws-heartbeat: {e}"))?;
+                if d.is_zero() || d > Duration::from_secs(30) {
+                    return Err("--ws-heartbeat must be more than 0 and at most 30s".into());
+                }
+                d
+            },
         })
     }
 }

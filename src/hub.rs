@@ -52,18 +52,26 @@ pub enum Topic {
     Agents,
 }
 
-struct Sub {
-    topic: Topic,
-    tx: SyncSender<Arc<Event>>,
+/// A function subscriber: called under the hub's lock, so it must only hand the event on
+/// (never block); it returns false to be removed.
+pub type SinkFn = Box<dyn Fn(&Arc<Event>) -> bool + Send + Sync>;
+
+/// Where a subscriber's events go.
+enum Target {
+    /// A bounded channel (long-polls): when full, the subscriber is dropped.
+    Channel(SyncSender<Arc<Event>>),
+    /// A function (socket writers, which queue per socket and wake their thread).
+    Sink(SinkFn),
 }
 
 #[derive(Default)]
 pub struct Hub {
-    subs: Mutex<HashMap<Topic, HashMap<u64, SyncSender<Arc<Event>>>>>,
+    subs: Mutex<HashMap<Topic, HashMap<u64, Target>>>,
     next_id: AtomicU64,
     closed: AtomicBool,
     published: AtomicU64,
     dropped_slow: AtomicU64,
+    order: Mutex<()>,
 }
 
 /// A live subscription; dropping it unsubscribes.
@@ -80,6 +88,19 @@ impl Drop for Subscription {
     }
 }
 
+/// A live function subscription; dropping it unsubscribes.
+pub struct Listener {
+    hub: Arc<Hub>,
+    id: u64,
+    topic: Topic,
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        self.hub.remove(&self.topic, self.id);
+    }
+}
+
 impl Hub {
     pub fn new() -> Arc<Hub> {
         Arc::new(Hub::default())
@@ -87,13 +108,24 @@ impl Hub {
 
     pub fn subscribe(self: &Arc<Hub>, topic: Topic) -> Subscription {
         let (tx, rx) = sync_channel(SUBSCRIBER_BUFFER);
+        // once closed, the sender drops at once and the receiver sees the hub is gone
+        let id = self.add(&topic, Target::Channel(tx));
+        Subscription { hub: Arc::clone(self), id, topic, rx }
+    }
+
+    /// Subscribes a function (see `SinkFn`). After `close`, it is never called.
+    pub fn listen(self: &Arc<Hub>, topic: Topic, sink: SinkFn) -> Listener {
+        let id = self.add(&topic, Target::Sink(sink));
+        Listener { hub: Arc::clone(self), id, topic }
+    }
+
+    fn add(&self, topic: &Topic, target: Target) -> u64 {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let sub = Sub { topic: topic.clone(), tx };
         if !self.closed.load(Ordering::SeqCst) {
             let mut subs = self.subs.lock().unwrap_or_else(|p| p.into_inner());
-            subs.entry(sub.topic).or_default().insert(id, sub.tx);
-        } // once closed, the sender drops here and the receiver sees the hub is gone
-        Subscription { hub: Arc::clone(self), id, topic, rx }
+            subs.entry(topic.clone()).or_default().insert(id, target);
+        }
+        id
     }
 
     fn remove(&self, topic: &Topic, id: u64) {
@@ -117,18 +149,35 @@ impl Hub {
         }
         for topic in topics {
             let Some(m) = subs.get_mut(&topic) else { continue };
-            m.retain(|_, tx| match tx.try_send(Arc::clone(&event)) {
-                Ok(()) => true,
-                Err(TrySendError::Full(_)) => {
-                    self.dropped_slow.fetch_add(1, Ordering::Relaxed);
-                    false
+            m.retain(|_, target| match target {
+                Target::Channel(tx) => match tx.try_send(Arc::clone(&event)) {
+                    Ok(()) => true,
+                    Err(TrySendError::Full(_)) => {
+                        self.dropped_slow.fetch_add(1, Ordering::Relaxed);
+                        false
+                    }
+                    Err(TrySendError::Disconnected(_)) => false,
+                },
+                Target::Sink(f) => {
+                    let keep = f(&event);
+                    if !keep {
+                        self.dropped_slow.fetch_add(1, Ordering::Relaxed);
+                    }
+                    keep
                 }
-                Err(TrySendError::Disconnected(_)) => false,
             });
             if m.is_empty() {
                 subs.remove(&topic);
             }
         }
+    }
+
+    /// Held by a message writer from before its transaction until it has published, so
+    /// messages reach subscribers in commit (`seq`) order. Sockets skip messages whose `seq`
+    /// they have already passed (that is how a replay and the live stream join without
+    /// duplicates), so a message published after a later one would be lost to them.
+    pub fn message_order(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.order.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Ends every subscription (shutdown): waiting long-polls return, socket writers close.
@@ -182,6 +231,22 @@ mod tests {
         assert_eq!(slow.rx.try_iter().count(), SUBSCRIBER_BUFFER);
         assert!(slow.rx.recv_timeout(Duration::from_millis(10)).is_err());
         assert_eq!(hub.stats().2, 1);
+    }
+
+    #[test]
+    fn function_listeners_get_their_topic_until_dropped_or_refusing() {
+        use std::sync::atomic::AtomicUsize;
+        let hub = Hub::new();
+        let seen = Arc::new(AtomicUsize::new(0));
+        let s2 = Arc::clone(&seen);
+        let l = hub.listen(Topic::Session("a".into()), Box::new(move |_| s2.fetch_add(1, Ordering::SeqCst) < 1));
+        hub.publish(Event::SessionUpdated { session: sref("b") });
+        hub.publish(Event::SessionUpdated { session: sref("a") });
+        hub.publish(Event::SessionUpdated { session: sref("a") }); // refused: removed
+        hub.publish(Event::SessionUpdated { session: sref("a") });
+        assert_eq!(seen.load(Ordering::SeqCst), 2);
+        assert_eq!(hub.stats().0, 0);
+        drop(l);
     }
 
     #[test]

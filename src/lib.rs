@@ -14,6 +14,7 @@ pub mod error;
 pub mod http;
 pub mod hub;
 pub mod net;
+pub mod realtime;
 pub mod service;
 pub mod store;
 
@@ -43,6 +44,7 @@ impl Server {
             log::warn!("could not set TCP_NODELAY on the listening socket");
         }
         service::janitor::spawn(Arc::clone(&app));
+        realtime::Realtime::spawn(&app, inner.server_addr()).map_err(|e| e.to_string())?;
         Ok(Server { app, inner })
     }
 
@@ -58,6 +60,7 @@ impl Server {
         }
         log::info!("shutting down");
         self.app.hub.close();
+        self.app.realtime.shutdown();
         self.inner.poll_timeout(Duration::from_millis(50));
         self.inner.join();
         if let Err(e) = self.app.db.checkpoint() {

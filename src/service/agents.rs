@@ -87,7 +87,10 @@ pub fn authenticate(app: &App, token: &str) -> Result<Agent> {
 
 /// Ends a login; the agent goes offline when it was their last.
 pub fn logout(app: &App, agent: &Agent, token: &str) -> Result<()> {
-    app.db.write(|tx| agent_tokens::delete(tx, &auth::token_hash(token)))?;
+    let hash = auth::token_hash(token);
+    app.db.write(|tx| agent_tokens::delete(tx, &hash))?;
+    app.realtime.close_consoles(&agent.id, Some(&hash));
+    app.realtime.consoles.forget(&agent.id);
     set_presence(app, &agent.id, Presence::Offline)
 }
 
@@ -114,4 +117,100 @@ pub fn presence_in_tx(c: &Connection, app: &App, agent_id: &str, p: Presence) ->
     events.extend(routing::drain_queue(c, app)?);
     events.push(routing::queue_event(c)?);
     Ok(events)
+}
+
+/// The agent chose a presence (`PUT /presence`): it is stored, and auto-away's timers for
+/// them are forgotten.
+pub fn choose_presence(app: &App, agent_id: &str, p: Presence) -> Result<()> {
+    app.realtime.consoles.forget(agent_id);
+    set_presence(app, agent_id, p)
+}
+
+/// Auto-away: an `online` agent whose consoles are all gone becomes `away` (keeping chats).
+pub fn auto_away(app: &App, agent_id: &str) -> Result<()> {
+    let events = app.db.write(|tx| match agents::get(tx, agent_id)? {
+        Some(a) if a.status == Presence::Online => presence_in_tx(tx, app, agent_id, Presence::Away),
+        _ => Ok(Vec::new()),
+    })?;
+    if !events.is_empty() {
+        log::info!("agent {agent_id} set away: console gone for {:?}", app.config.away_after);
+    }
+    app.publish_all(events);
+    Ok(())
+}
+
+/// A console socket opened after auto-away set its agent away: back online.
+pub fn back_from_auto_away(app: &App, agent_id: &str) -> Result<()> {
+    let events = app.db.write(|tx| match agents::get(tx, agent_id)? {
+        Some(a) if a.status == Presence::Away && !a.disabled => presence_in_tx(tx, app, agent_id, Presence::Online),
+        _ => Ok(Vec::new()),
+    })?;
+    app.publish_all(events);
+    Ok(())
+}
+
+/// What an admin may change on an agent (`PATCH /agents/{id}`); `None` leaves it.
+#[derive(Debug, Clone, Default)]
+pub struct AgentChange {
+    pub name: Option<String>,
+    pub department_id: Option<Option<String>>,
+    pub role: Option<AgentRole>,
+    pub max_chats: Option<i64>,
+    pub disabled: Option<bool>,
+    pub password: Option<String>,
+}
+
+/// Applies an admin's change. Disabling ends the agent's logins and sockets and returns
+/// their chats to the queue; more capacity or another department offers the queue again.
+/// The last enabled admin cannot be demoted or disabled (nobody could administer then).
+pub fn change(app: &App, by: &Agent, id: &str, ch: &AgentChange) -> Result<Agent> {
+    let password_hash = ch.password.as_deref().map(auth::hash_password).transpose()?;
+    let name = ch.name.as_deref().map(|n| parse_text("name", n, 255)).transpose()?;
+    if let Some(m) = ch.max_chats {
+        crate::domain::check_range("max_chats", m, 1, 1000)?;
+    }
+    let (agent, events) = app.db.write(|tx| {
+        let current = agents::get(tx, id)?.ok_or(Error::NotFound("Agent"))?;
+        if let Some(Some(d)) = &ch.department_id {
+            if departments::get(tx, d)?.is_none() {
+                return Err(Error::field("department_id", "does not name a department"));
+            }
+        }
+        let loses_admin = current.role == AgentRole::Admin
+            && (ch.role == Some(AgentRole::Agent) || ch.disabled == Some(true))
+            && !current.disabled;
+        if loses_admin && agents::other_admins(tx, id)? == 0 {
+            return Err(Error::Conflict("This is the last admin: make another admin first".into()));
+        }
+        if ch.disabled == Some(true) && by.id == id {
+            return Err(Error::Conflict("You cannot disable yourself".into()));
+        }
+        agents::update(
+            tx,
+            id,
+            &agents::AgentPatch {
+                name,
+                department_id: ch.department_id.clone(),
+                role: ch.role,
+                max_chats: ch.max_chats,
+                disabled: ch.disabled,
+            },
+        )?;
+        if let Some(h) = &password_hash {
+            agents::set_password_hash(tx, id, h)?;
+        }
+        let mut events = Vec::new();
+        if ch.disabled == Some(true) && !current.disabled {
+            agent_tokens::delete_for_user(tx, id)?;
+            events = presence_in_tx(tx, app, id, Presence::Offline)?;
+        } else if ch.max_chats.is_some() || ch.department_id.is_some() {
+            events = routing::drain_queue(tx, app)?;
+        }
+        Ok((agents::get(tx, id)?.ok_or(Error::NotFound("Agent"))?, events))
+    })?;
+    if agent.disabled {
+        app.realtime.close_consoles(&agent.id, None);
+    }
+    app.publish_all(events);
+    Ok(agent)
 }

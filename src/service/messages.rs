@@ -27,6 +27,7 @@ pub fn send(
     check: impl FnOnce(&rusqlite::Connection, &Session) -> Result<()>,
     closed_err: Error,
 ) -> Result<Sent> {
+    let _order = app.hub.message_order();
     let sent = app.db.write(|tx| {
         let session = sessions::get(tx, session_id)?.ok_or(Error::NotFound("Session"))?;
         check(tx, &session)?;

@@ -2,10 +2,13 @@
 //! events to the hub only after the commit, so no client sees what was not stored.
 
 pub mod agents;
+pub mod conversations;
+pub mod inbox;
 pub mod janitor;
 pub mod messages;
 pub mod oss;
 pub mod routing;
+pub mod search;
 pub mod sessions;
 pub mod view;
 
@@ -24,13 +27,16 @@ pub struct App {
     pub setup_code: Mutex<Option<String>>,
     /// Per-IP request limit; `None` when turned off.
     pub limiter: Option<crate::http::limit::Limiter>,
+    /// WebSocket connections and their writer threads.
+    pub realtime: crate::realtime::Realtime,
 }
 
 impl App {
     pub fn new(config: Config) -> crate::error::Result<App> {
         let db = Db::open(&config.db, config.synchronous)?;
         let limiter = config.rate_limit.map(crate::http::limit::Limiter::new);
-        Ok(App { db, hub: Hub::new(), config, setup_code: Mutex::new(None), limiter })
+        let realtime = crate::realtime::Realtime::new(config.max_sockets, config.ws_heartbeat);
+        Ok(App { db, hub: Hub::new(), config, setup_code: Mutex::new(None), limiter, realtime })
     }
 
     pub fn publish_all(&self, events: Vec<Event>) {

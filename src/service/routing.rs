@@ -37,11 +37,20 @@ pub fn assign(c: &Connection, s: &mut Session, agent_id: &str) -> Result<()> {
 /// Offers waiting conversations to free agents, in queue order. Returns the events to
 /// publish after commit (one per assignment, then the queue size).
 pub fn drain_queue(c: &Connection, app: &App) -> Result<Vec<Event>> {
+    drain_queue_except(c, app, None)
+}
+
+/// `drain_queue`, leaving `skip` waiting (a conversation just transferred away from an agent
+/// must not go straight back to them).
+pub fn drain_queue_except(c: &Connection, app: &App, skip: Option<&str>) -> Result<Vec<Event>> {
     let mut events = Vec::new();
     if app.config.routing == Routing::Manual {
         return Ok(events);
     }
     for mut s in sessions::queue(c, DRAIN_BATCH)? {
+        if Some(s.id.as_str()) == skip {
+            continue;
+        }
         if agents::online_count(c, None)? == 0 {
             break;
         }

@@ -174,3 +174,25 @@ pub fn mark_assigned(c: &Connection, id: &str) -> Result<()> {
     c.execute("UPDATE users SET last_assigned_at = ?2 WHERE id = ?1", params![id, now()])?;
     Ok(())
 }
+
+/// Like `least_loaded_free`, but never `except` (a transfer does not come back to its sender).
+pub fn least_loaded_free_except(c: &Connection, department_id: Option<&str>, except: &str) -> Result<Option<Agent>> {
+    let sql = format!(
+        "SELECT {COLS} FROM (
+           SELECT u.*, (SELECT COUNT(*) FROM chat_sessions s WHERE s.agent_id = u.id AND s.status = 'active') AS load
+           FROM users u WHERE u.status = 'online' AND u.disabled = 0 AND u.deleted_at IS NULL
+             AND (?1 IS NULL OR u.department_id = ?1) AND u.id <> ?2)
+         WHERE load < max_chats
+         ORDER BY load, COALESCE(last_assigned_at, ''), number LIMIT 1"
+    );
+    optional(c.query_row(&sql, params![department_id, except], from_row))
+}
+
+/// Enabled admins other than `except`.
+pub fn other_admins(c: &Connection, except: &str) -> Result<i64> {
+    Ok(c.query_row(
+        "SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = 0 AND deleted_at IS NULL AND id <> ?1",
+        [except],
+        |r| r.get(0),
+    )?)
+}

@@ -104,3 +104,25 @@ pub fn latest(c: &Connection, session_id: &str, n: i64) -> Result<Vec<Message>> 
 pub fn last(c: &Connection, session_id: &str) -> Result<Option<Message>> {
     Ok(latest(c, session_id, 1)?.pop())
 }
+
+/// The highest `seq` of the session's messages (0 when it has none).
+pub fn max_seq(c: &Connection, session_id: &str) -> Result<i64> {
+    Ok(c.query_row(
+        "SELECT COALESCE(MAX(seq), 0) FROM messages WHERE session_id = ?1",
+        [session_id],
+        |r| r.get(0),
+    )?)
+}
+
+/// The `limit` messages just before `before_seq`, oldest first.
+pub fn before(c: &Connection, session_id: &str, before_seq: i64, limit: i64) -> Result<Vec<Message>> {
+    let sql = format!(
+        "SELECT {COLS} FROM {FROM} WHERE m.session_id = ?1 AND m.seq < ?2 AND m.deleted_at IS NULL
+         ORDER BY m.seq DESC LIMIT ?3"
+    );
+    let mut st = c.prepare(&sql)?;
+    let rows = st.query_map(params![session_id, before_seq, limit], from_row)?;
+    let mut v: Vec<Message> = rows.collect::<rusqlite::Result<_>>()?;
+    v.reverse();
+    Ok(v)
+}

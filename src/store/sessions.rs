@@ -235,3 +235,67 @@ pub fn is_idle(c: &Connection, id: &str, before: &str) -> Result<bool> {
         |r| r.get(0),
     )?)
 }
+
+/// Which sessions an agent's inbox lists (see `inbox`).
+#[derive(Debug, Clone, Default)]
+pub struct InboxFilter {
+    pub status: Option<Status>,
+    pub family: Option<Family>,
+    /// An FTS5 query over message text (already made safe by the caller).
+    pub fts: Option<String>,
+    /// The agent asking; `None` for admins, who see every conversation.
+    pub viewer: Option<String>,
+    /// Only this agent's conversations (`status=active` is "mine").
+    pub assigned_to: Option<String>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// A page of the inbox and the number of all matching sessions. Non-admin viewers see
+/// waiting and closed conversations and their own active ones. Waiting ones come in queue
+/// order, active ones most recently active first, closed ones most recently ended first.
+pub fn inbox(c: &Connection, f: &InboxFilter) -> Result<(Vec<Session>, i64)> {
+    let mut cond = vec!["s.deleted_at IS NULL".to_string()];
+    let mut args: Vec<rusqlite::types::Value> = Vec::new();
+    let arg = |v: rusqlite::types::Value, args: &mut Vec<rusqlite::types::Value>| {
+        args.push(v);
+        format!("?{}", args.len())
+    };
+    if let Some(st) = f.status {
+        cond.push(format!("s.status = {}", arg(st.as_str().to_string().into(), &mut args)));
+    }
+    if let Some(fam) = f.family {
+        cond.push(format!("s.family = {}", arg(fam.as_str().to_string().into(), &mut args)));
+    }
+    if let Some(me) = &f.viewer {
+        cond.push(format!("(s.status <> 'active' OR s.agent_id = {})", arg(me.clone().into(), &mut args)));
+    }
+    if let Some(a) = &f.assigned_to {
+        cond.push(format!("s.agent_id = {}", arg(a.clone().into(), &mut args)));
+    }
+    if let Some(q) = &f.fts {
+        cond.push(format!(
+            "s.id IN (SELECT m.session_id FROM messages_fts JOIN messages m ON m.seq = messages_fts.rowid
+                      WHERE messages_fts MATCH {} AND m.deleted_at IS NULL)",
+            arg(q.clone().into(), &mut args)
+        ));
+    }
+    let order = match f.status {
+        Some(Status::Waiting) => "s.priority_rank DESC, s.started_at, s.rowid",
+        Some(Status::Active) => "s.last_activity_at DESC, s.rowid DESC",
+        Some(Status::Closed) => "s.ended_at DESC, s.rowid DESC",
+        None => "s.started_at DESC, s.rowid DESC",
+    };
+    let wh = cond.join(" AND ");
+    let total: i64 = c.query_row(
+        &format!("SELECT COUNT(*) FROM chat_sessions s WHERE {wh}"),
+        rusqlite::params_from_iter(args.iter()),
+        |r| r.get(0),
+    )?;
+    let lim = arg(f.limit.into(), &mut args);
+    let off = arg(f.offset.into(), &mut args);
+    let sql = format!("SELECT {COLS} FROM chat_sessions s WHERE {wh} ORDER BY {order} LIMIT {lim} OFFSET {off}");
+    let mut st = c.prepare(&sql)?;
+    let rows = st.query_map(rusqlite::params_from_iter(args.iter()), from_row)?;
+    Ok((rows.collect::<rusqlite::Result<_>>()?, total))
+}

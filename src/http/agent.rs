@@ -263,8 +263,8 @@ fn list_conversations(ctx: &Ctx) -> Result<Response> {
 const DETAIL_MESSAGES: i64 = 50;
 
 fn conversation(ctx: &Ctx, id: &str) -> Result<Response> {
-    let (agent, _) = current_agent(ctx)?;
-    let (v, msgs) = inbox::get(ctx.app, &agent, &path_id("id", id)?, DETAIL_MESSAGES)?;
+    current_agent(ctx)?;
+    let (v, msgs) = inbox::get(ctx.app, &path_id("id", id)?, DETAIL_MESSAGES)?;
     let mut obj = conversation_json(&v);
     obj["messages"] = msgs.iter().map(message_json).collect();
     Ok(Response::json(&obj))
@@ -298,7 +298,7 @@ fn close(ctx: &Ctx, id: &str) -> Result<Response> {
 }
 
 fn list_messages(ctx: &Ctx, id: &str) -> Result<Response> {
-    let (agent, _) = current_agent(ctx)?;
+    current_agent(ctx)?;
     let id = path_id("id", id)?;
     let cursor = |name: &str| query(ctx.req, name).map(|v| parse_uuid(name, &v).map_err(Error::in_query)).transpose();
     let page = match (cursor("after")?, cursor("before")?) {
@@ -308,7 +308,7 @@ fn list_messages(ctx: &Ctx, id: &str) -> Result<Response> {
         (None, None) => Page::Latest,
     };
     let limit = query_int(ctx.req, "limit", 50, 1, 100)?;
-    let msgs = inbox::messages(ctx.app, &agent, &id, &page, limit)?;
+    let msgs = inbox::messages(ctx.app, &id, &page, limit)?;
     let items: Vec<Value> = msgs.iter().map(message_json).collect();
     Ok(Response::json(&json!({ "messages": items })))
 }

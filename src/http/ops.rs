@@ -93,6 +93,7 @@ fn metrics(ctx: &Ctx) -> Result<Response> {
     out.push_str(&format!("# HELP obrol_realtime_subscribers Live subscriptions (sockets and long-polls).\n# TYPE obrol_realtime_subscribers gauge\nobrol_realtime_subscribers {subs}\n"));
     out.push_str(&format!("# HELP obrol_events_published_total Events published to the hub.\n# TYPE obrol_events_published_total counter\nobrol_events_published_total {published}\n"));
     out.push_str(&format!("# HELP obrol_slow_subscribers_dropped_total Subscribers dropped for falling behind.\n# TYPE obrol_slow_subscribers_dropped_total counter\nobrol_slow_subscribers_dropped_total {dropped}\n"));
+    out.push_str(&ctx.app.realtime.metrics());
     Ok(Response::from_data("text/plain; version=0.0.4", out))
 }
 

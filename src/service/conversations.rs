@@ -2,7 +2,7 @@
 //! queue, transfer it to an agent or a department, close it, write in it, type. Each runs
 //! in one transaction and publishes after commit, like every other write.
 
-use super::inbox::visible_session;
+use super::inbox::conversation;
 use super::messages::{send as send_message, Sent};
 use super::{routing, sessions as lifecycle, sref, view, App};
 use crate::config::Routing;
@@ -43,7 +43,7 @@ fn reload(c: &Connection, id: &str) -> Result<view::SessionView> {
 /// The agent takes a waiting conversation (allowed over their `max_chats`: it is their choice).
 pub fn accept(app: &App, agent: &Agent, id: &str) -> Result<view::SessionView> {
     let (v, events) = app.db.write(|tx| {
-        let mut s = visible_session(tx, agent, id)?;
+        let mut s = conversation(tx, id)?;
         not_closed(&s)?;
         if s.agent_id.as_deref() == Some(agent.id.as_str()) {
             return Ok((view::load(tx, s)?, Vec::new())); // already theirs
@@ -71,7 +71,7 @@ pub enum Target {
 
 pub fn transfer(app: &App, agent: &Agent, id: &str, target: &Target) -> Result<view::SessionView> {
     let (v, events) = app.db.write(|tx| {
-        let mut s = visible_session(tx, agent, id)?;
+        let mut s = conversation(tx, id)?;
         not_closed(&s)?;
         may_manage(agent, &s)?;
         let previous = s.agent_id.clone();
@@ -127,7 +127,7 @@ pub fn transfer(app: &App, agent: &Agent, id: &str, target: &Target) -> Result<v
 /// closed conversation changes nothing.
 pub fn close(app: &App, agent: &Agent, id: &str) -> Result<view::SessionView> {
     let (v, events) = app.db.write(|tx| {
-        let s = visible_session(tx, agent, id)?;
+        let s = conversation(tx, id)?;
         if s.status == Status::Closed {
             return Ok((view::load(tx, s)?, Vec::new()));
         }
@@ -150,9 +150,6 @@ pub fn send(app: &App, agent: &Agent, id: &str, text: &MessageText, client_id: O
         text,
         client_id,
         |_, s| {
-            if !super::inbox::visible(agent, s) {
-                return Err(Error::NotFound("Conversation"));
-            }
             if s.status != Status::Closed && s.agent_id.as_deref() != Some(agent.id.as_str()) {
                 return Err(Error::Conflict("Conversation is not assigned to you: accept it first".into()));
             }
@@ -168,7 +165,7 @@ pub fn send(app: &App, agent: &Agent, id: &str, text: &MessageText, client_id: O
 
 /// The agent is (not) typing in a conversation assigned to them; shown live to the visitor.
 pub fn typing(app: &App, agent: &Agent, id: &str, typing: bool) -> Result<()> {
-    let s = app.db.read(|c| visible_session(c, agent, id))?;
+    let s = app.db.read(|c| conversation(c, id))?;
     not_closed(&s)?;
     if s.agent_id.as_deref() != Some(agent.id.as_str()) {
         return Err(Error::Conflict("Conversation is not assigned to you".into()));

@@ -1,8 +1,9 @@
 //! The agent inbox (SPEC §4): one list over both families' conversations, with the queue,
 //! the agent's active chats, closed ones and full-text search, and reading one conversation.
 //!
-//! Visibility: an agent sees every waiting and closed conversation and their own active ones;
-//! admins see everything. Another agent's active conversation is 404 to a non-admin.
+//! The list shows a non-admin agent every waiting and closed conversation and their own
+//! active ones (admins: everything). Any agent may open any conversation by id (a colleague's
+//! chat for context, a transfer); acting on one needs it to be theirs (`conversations`).
 
 use super::{search, view, App};
 use crate::domain::{AgentRole, Family, Status};
@@ -10,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::store::agents::Agent;
 use crate::store::messages::{self, Message};
 use crate::store::sessions::{self, InboxFilter, Session};
+
 use rusqlite::Connection;
 
 /// What `GET /conversations` asks for.
@@ -22,17 +24,9 @@ pub struct Query {
     pub offset: i64,
 }
 
-/// Whether `agent` may see `s`.
-pub fn visible(agent: &Agent, s: &Session) -> bool {
-    agent.role == AgentRole::Admin || s.status != Status::Active || s.agent_id.as_deref() == Some(agent.id.as_str())
-}
-
-/// The session if `agent` may see it; 404 otherwise, as for one that does not exist.
-pub fn visible_session(c: &Connection, agent: &Agent, id: &str) -> Result<Session> {
-    match sessions::get(c, id)? {
-        Some(s) if visible(agent, &s) => Ok(s),
-        _ => Err(Error::NotFound("Conversation")),
-    }
+/// The conversation, or 404.
+pub fn conversation(c: &Connection, id: &str) -> Result<Session> {
+    sessions::get(c, id)?.ok_or(Error::NotFound("Conversation"))
 }
 
 /// A page of the inbox and the number of all matching conversations.
@@ -61,9 +55,9 @@ pub fn list(app: &App, agent: &Agent, q: &Query) -> Result<(Vec<view::SessionVie
 }
 
 /// One conversation with its latest `n` messages, oldest first.
-pub fn get(app: &App, agent: &Agent, id: &str, n: i64) -> Result<(view::SessionView, Vec<Message>)> {
+pub fn get(app: &App, id: &str, n: i64) -> Result<(view::SessionView, Vec<Message>)> {
     app.db.read(|c| {
-        let s = visible_session(c, agent, id)?;
+        let s = conversation(c, id)?;
         let msgs = messages::latest(c, &s.id, n)?;
         Ok((view::load(c, s)?, msgs))
     })
@@ -81,9 +75,9 @@ pub enum Page {
 }
 
 /// A page of a conversation's messages, oldest first.
-pub fn messages(app: &App, agent: &Agent, id: &str, page: &Page, limit: i64) -> Result<Vec<Message>> {
+pub fn messages(app: &App, id: &str, page: &Page, limit: i64) -> Result<Vec<Message>> {
     app.db.read(|c| {
-        let s = visible_session(c, agent, id)?;
+        let s = conversation(c, id)?;
         match page {
             Page::Latest => messages::latest(c, &s.id, limit),
             Page::After(m) => {

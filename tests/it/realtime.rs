@@ -145,3 +145,203 @@ fn visitor_and_agent_round_trip_over_sockets() {
     assert_eq!(seen["id"], r.body["id"]);
     assert!(seen.get("sender_id").is_none(), "the OSS shape, not the agent one: {seen}");
 }
+
+fn ws_path(session: &str, browser: &str) -> String {
+    format!("/api/chat/session/{session}/ws?browser_uuid={browser}")
+}
+
+fn messages_of(events: &[Value]) -> Vec<String> {
+    events
+        .iter()
+        .filter(|e| e["type"] == "message.created")
+        .map(|e| e["data"]["message"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+#[test]
+fn typing_goes_to_the_other_side_only() {
+    let s = TestServer::start();
+    let (_, token) = online_agent(&s, "ana@e.co", &[]);
+    let (browser, session) = start_visitor(&s, "Typing");
+    let mut console = Ws::open(&s, &format!("/api/agent/ws?access_token={token}"));
+    let mut visitor = Ws::open(&s, &ws_path(&session, &browser));
+    let r = post(&s.url(&format!("/api/chat/session/{session}/typing")), &json!({ "browser_uuid": browser, "typing": true }));
+    assert_eq!(r.status, 204);
+    let t = console.expect("typing");
+    assert_eq!((t["session_id"].as_str(), t["typing"].as_bool(), t["sender_type"].as_str()), (Some(session.as_str()), Some(true), Some("customer")));
+    let r = agent_post(&s, &token, &format!("/api/agent/conversations/{session}/typing"), &json!({ "typing": true }));
+    assert_eq!(r.status, 204, "{}", r.text);
+    let t = visitor.expect("typing");
+    assert_eq!((t["sender_type"].as_str(), t["name"].as_str()), (Some("agent"), Some("ana")));
+    // neither side hears its own typing
+    assert!(visitor.drain(Duration::from_millis(300)).iter().all(|e| e["type"] != "typing"));
+    assert!(console.drain(Duration::from_millis(300)).iter().all(|e| e["type"] != "typing"));
+}
+
+#[test]
+fn transfer_and_close_are_seen_by_the_visitor() {
+    let s = TestServer::start();
+    let (a_id, a) = online_agent(&s, "ana@e.co", &[]);
+    let (b_id, b) = online_agent(&s, "budi@e.co", &[]);
+    let (browser, session) = start_visitor(&s, "Transfer");
+    let mut visitor = Ws::open(&s, &ws_path(&session, &browser));
+    let d = agent_get(&s, &a, &format!("/api/agent/conversations/{session}"));
+    let first = d.body["agent"]["id"].as_str().expect("assigned").to_string();
+    let (from, from_token, to, to_token) = if first == a_id { (a_id, a, b_id, b) } else { (b_id, b, a_id, a) };
+    let mut to_console = Ws::open(&s, &format!("/api/agent/ws?access_token={to_token}"));
+
+    let r = agent_post(&s, &from_token, &format!("/api/agent/conversations/{session}/transfer"), &json!({ "agent_id": to }));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["agent"]["id"], to.as_str());
+    let u = visitor.expect("session.updated");
+    assert_eq!((u["status"].as_str(), u["agent"]["id"].as_str()), (Some("active"), Some(to.as_str())));
+    let u = to_console.expect("session.updated");
+    assert_eq!(u["agent"]["id"], to.as_str());
+    // the previous agent may no longer write; the new one may
+    let old = agent_post(&s, &from_token, &format!("/api/agent/conversations/{session}/messages"), &json!({ "message": "still me?" }));
+    assert_eq!(old.status, 409, "{}", old.text);
+    let new = agent_post(&s, &to_token, &format!("/api/agent/conversations/{session}/messages"), &json!({ "message": "Saya lanjutkan" }));
+    assert_eq!(new.status, 201);
+    assert_eq!(visitor.expect("message.created")["message"], "Saya lanjutkan");
+    let _ = from;
+
+    let r = agent_post(&s, &to_token, &format!("/api/agent/conversations/{session}/close"), &json!({}));
+    assert_eq!((r.status, r.body["status"].as_str()), (200, Some("closed")));
+    let u = visitor.expect("session.updated");
+    assert_eq!(u["status"], "closed");
+    assert!(u["ended_at"].is_string());
+    let late = post(&s.url(&format!("/api/chat/session/{session}/messages")), &json!({ "browser_uuid": browser, "message": "halo?" }));
+    assert_eq!(late.status, 409);
+}
+
+#[test]
+fn reconnecting_with_after_replays_exactly_what_was_missed() {
+    let s = TestServer::start();
+    let (browser, session) = start_visitor(&s, "Replay");
+    let mut ws = Ws::open(&s, &ws_path(&session, &browser));
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        ids.push(visitor_says(&s, &session, &browser, &format!("m{i}"))["id"].as_str().unwrap_or("").to_string());
+    }
+    assert_eq!(messages_of(&ws.drain(Duration::from_millis(400))), ["m0", "m1", "m2"]);
+    ws.close();
+    for i in 3..8 {
+        visitor_says(&s, &session, &browser, &format!("m{i}"));
+    }
+    let mut ws = Ws::open(&s, &format!("{}&after={}", ws_path(&session, &browser), ids[2]));
+    visitor_says(&s, &session, &browser, "m8");
+    assert_eq!(messages_of(&ws.drain(Duration::from_millis(500))), ["m3", "m4", "m5", "m6", "m7", "m8"]);
+    // without a cursor, only what comes after the handshake
+    let mut fresh = Ws::open(&s, &ws_path(&session, &browser));
+    visitor_says(&s, &session, &browser, "m9");
+    assert_eq!(messages_of(&fresh.drain(Duration::from_millis(400))), ["m9"]);
+    // a cursor that is not a message of this session is refused
+    let (b2, other) = start_visitor(&s, "Other");
+    let foreign = visitor_says(&s, &other, &b2, "x")["id"].as_str().unwrap_or("").to_string();
+    assert_eq!(Ws::connect(&s, &format!("{}&after={foreign}", ws_path(&session, &browser))).err(), Some(400));
+}
+
+#[test]
+fn catch_up_while_messages_keep_coming_misses_and_repeats_nothing() {
+    let s = TestServer::start();
+    let (browser, session) = start_visitor(&s, "Busy");
+    let writer = {
+        let (url, browser, session) = (s.url(""), browser.clone(), session.clone());
+        std::thread::spawn(move || {
+            for i in 0..150 {
+                let r = post(&format!("{url}/api/chat/session/{session}/messages"), &json!({ "browser_uuid": browser, "message": format!("n{i}") }));
+                assert_eq!(r.status, 201);
+            }
+        })
+    };
+    // connect, read a little, drop, reconnect with the last id seen, again and again
+    let mut seen: Vec<String> = Vec::new();
+    let mut last_id: Option<String> = None;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while seen.len() < 150 && Instant::now() < deadline {
+        let path = match &last_id {
+            Some(id) => format!("{}&after={id}", ws_path(&session, &browser)),
+            None => format!("{}&after=", ws_path(&session, &browser)),
+        };
+        let mut ws = Ws::open(&s, &path);
+        for _ in 0..7 {
+            let Some(f) = ws.next(Duration::from_millis(300)) else { break };
+            if f["type"] == "message.created" {
+                seen.push(f["data"]["message"].as_str().unwrap_or("").to_string());
+                last_id = f["data"]["id"].as_str().map(str::to_string);
+            }
+        }
+        drop(ws);
+    }
+    writer.join().expect("writer");
+    let want: Vec<String> = (0..150).map(|i| format!("n{i}")).collect();
+    // the first socket (no cursor) may begin after some messages were already sent
+    let start = want.iter().position(|m| Some(m) == seen.first()).expect("first seen is one of ours");
+    assert_eq!(seen, want[start..].to_vec(), "in order, nothing missed, nothing twice");
+    assert!(start < 150);
+}
+
+#[test]
+fn unauthorized_sockets_are_refused() {
+    let s = TestServer::start_with(&[], &[("OBROL_IDENTITY_SECRET", "s3cret")]);
+    let (browser, session) = start_visitor(&s, "Mine");
+    let stranger = new_uuid();
+    assert_eq!(Ws::connect(&s, &ws_path(&session, &stranger)).err(), Some(404), "someone else's session");
+    assert_eq!(Ws::connect(&s, &ws_path(&new_uuid(), &browser)).err(), Some(404), "unknown session");
+    assert_eq!(Ws::connect(&s, &ws_path("not-a-uuid", &browser)).err(), Some(400));
+    assert_eq!(Ws::connect(&s, &format!("/api/chat/session/{session}/ws")).err(), Some(400), "no identity");
+    assert_eq!(Ws::connect(&s, &format!("/api/chat/session/{session}/ws?oss_user_id=u1")).err(), Some(401), "no user_hash");
+    assert_eq!(Ws::connect(&s, &format!("/api/chat/session/{session}/ws?oss_user_id=u1&user_hash=00")).err(), Some(401));
+    assert_eq!(Ws::connect(&s, "/api/agent/ws").err(), Some(401));
+    assert_eq!(Ws::connect(&s, "/api/agent/ws?access_token=nope").err(), Some(401));
+    // the right identity works, under both prefixes
+    Ws::open(&s, &ws_path(&session, &browser)).close();
+    Ws::open(&s, &format!("/api/v1/oss-chat/session/{session}/ws?browser_uuid={browser}")).close();
+    // a plain GET is not a socket
+    let r = get(&s.url(&ws_path(&session, &browser)));
+    assert_eq!(r.status, 400);
+    assert!(r.body["error"].is_string());
+}
+
+#[test]
+fn two_hundred_sockets_each_get_their_sessions_messages_in_order() {
+    let s = TestServer::start();
+    const N: usize = 200;
+    const PER: usize = 5;
+    let sessions: Vec<(String, String)> = (0..N).map(|i| start_visitor(&s, &format!("load {i}"))).collect();
+    let mut sockets: Vec<Ws> = sessions.iter().map(|(b, id)| Ws::open(&s, &ws_path(id, b))).collect();
+    let m = get(&s.url("/metrics"));
+    assert!(m.text.contains(&format!("obrol_ws_sockets {N}")), "{}", m.text);
+    // post from 4 threads, interleaving sessions
+    let started = Instant::now();
+    let chunks: Vec<Vec<(String, String)>> = sessions.chunks(N / 4).map(|c| c.to_vec()).collect();
+    let threads: Vec<_> = chunks
+        .into_iter()
+        .map(|chunk| {
+            let url = s.url("");
+            std::thread::spawn(move || {
+                for k in 0..PER {
+                    for (b, id) in &chunk {
+                        let r = post(&format!("{url}/api/chat/session/{id}/messages"), &json!({ "browser_uuid": b, "message": format!("{id}:{k}") }));
+                        assert_eq!(r.status, 201);
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().expect("poster");
+    }
+    let posted = started.elapsed();
+    for (ws, (_, id)) in sockets.iter_mut().zip(&sessions) {
+        let mut got = Vec::new();
+        while got.len() < PER {
+            let Some(f) = ws.next(Duration::from_secs(5)) else { break };
+            assert_eq!(f["type"], "message.created", "only this session's messages: {f}");
+            got.push(f["data"]["message"].as_str().unwrap_or("").to_string());
+        }
+        let want: Vec<String> = (0..PER).map(|k| format!("{id}:{k}")).collect();
+        assert_eq!(got, want);
+    }
+    eprintln!("{N} sockets: {} messages posted in {posted:?}, all delivered after {:?}", N * PER, started.elapsed());
+}

@@ -27,7 +27,10 @@ use std::time::{Duration, Instant};
 /// reconnects with `after=` and catches up from the database).
 const MAILBOX_CAP: usize = 1024;
 /// Bytes a socket may have waiting for its client before it counts as too slow.
-const MAX_PENDING: usize = 1 << 20;
+const MAX_PENDING: usize = 512 * 1024;
+/// Kernel send buffer of a socket. Fixed rather than autotuned (up to 4 MiB): with
+/// thousands of sockets, a few slow clients must not pin gigabytes of kernel memory.
+const SEND_BUFFER: usize = 128 * 1024;
 /// How long a socket may accept nothing at all while bytes wait for it.
 const STALL_LIMIT: Duration = Duration::from_secs(60);
 /// Replay is read in batches of this many messages, and only while the socket keeps up.
@@ -403,6 +406,7 @@ impl Writer {
             log::warn!("socket: cannot make it non-blocking: {e}");
             return;
         }
+        fds::set_send_buffer(fd, SEND_BUFFER);
         let now = Instant::now();
         let mut conn = Conn {
             listener: nc.listener,

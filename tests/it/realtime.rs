@@ -345,3 +345,96 @@ fn two_hundred_sockets_each_get_their_sessions_messages_in_order() {
     }
     eprintln!("{N} sockets: {} messages posted in {posted:?}, all delivered after {:?}", N * PER, started.elapsed());
 }
+
+fn metric(s: &TestServer, name: &str) -> i64 {
+    let m = get(&s.url("/metrics"));
+    m.text
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{name} ")))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("metric {name} missing"))
+}
+
+fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn heartbeats_keep_quiet_sockets_alive_and_dead_ones_are_cleaned_up() {
+    let s = TestServer::start_with(&["--ws-heartbeat", "300ms"], &[]);
+    let (browser, session) = start_visitor(&s, "Quiet");
+    let mut ws = Ws::open(&s, &ws_path(&session, &browser));
+    let beats = (0..3).filter_map(|_| ws.next_raw(Duration::from_secs(2))).filter(|f| f["type"] == "ping").count();
+    assert_eq!(beats, 3, "a heartbeat at least every interval");
+    assert_eq!(metric(&s, "obrol_ws_sockets"), 1);
+    // the client vanishes without a close frame
+    drop(ws);
+    wait_for("the dead socket to be closed", || metric(&s, "obrol_ws_sockets") == 0);
+    // a client that says goodbye is answered and closed too
+    let ws = Ws::open(&s, &ws_path(&session, &browser));
+    ws.close();
+    wait_for("the closed socket to be gone", || metric(&s, "obrol_ws_sockets") == 0);
+}
+
+#[test]
+fn sockets_past_the_cap_are_refused_with_json_503() {
+    let s = TestServer::start_with(&["--max-sockets", "2"], &[]);
+    let (browser, session) = start_visitor(&s, "Cap");
+    let a = Ws::open(&s, &ws_path(&session, &browser));
+    let _b = Ws::open(&s, &ws_path(&session, &browser));
+    assert_eq!(Ws::connect(&s, &ws_path(&session, &browser)).err(), Some(503));
+    let r = request("GET", &s.url(&ws_path(&session, &browser)), None, &[
+        ("Connection", "Upgrade"), ("Upgrade", "websocket"), ("Sec-WebSocket-Version", "13"), ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+    ]);
+    assert_eq!(r.status, 503);
+    assert!(r.body["error"].as_str().is_some_and(|e| e.contains("sockets")), "{}", r.text);
+    assert_eq!(metric(&s, "obrol_ws_refused_total"), 2);
+    a.close();
+    wait_for("a free place", || Ws::connect(&s, &ws_path(&session, &browser)).is_ok());
+}
+
+#[test]
+fn a_client_that_stops_reading_cannot_stall_the_others() {
+    let s = TestServer::start();
+    let (slow_browser, slow_session) = start_visitor(&s, "Slow");
+    // a client with a tiny receive buffer that never reads
+    let addr: std::net::SocketAddr = s.base.trim_start_matches("http://").parse().expect("addr");
+    let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("socket");
+    sock.set_recv_buffer_size(4096).expect("rcvbuf");
+    sock.connect(&addr.into()).expect("connect");
+    let stream: TcpStream = sock.into();
+    let url = format!("ws://{addr}{}", ws_path(&slow_session, &slow_browser));
+    let (_slow, _) = tungstenite::client(url.as_str(), stream).expect("slow handshake");
+    // several fast sockets, so some share the slow one's writer thread
+    let fast: Vec<(String, String)> = (0..4).map(|i| start_visitor(&s, &format!("fast {i}"))).collect();
+    let mut fast_ws: Vec<Ws> = fast.iter().map(|(b, id)| Ws::open(&s, &ws_path(id, b))).collect();
+    let big = "x".repeat(3900);
+    for i in 0..400 {
+        visitor_says(&s, &slow_session, &slow_browser, &format!("{i} {big}"));
+        if i % 100 == 99 {
+            for ((b, id), ws) in fast.iter().zip(fast_ws.iter_mut()) {
+                let sent = Instant::now();
+                visitor_says(&s, id, b, "ping?");
+                let m = ws.expect("message.created");
+                assert_eq!(m["message"], "ping?");
+                assert!(sent.elapsed() < Duration::from_secs(1), "fast socket waited {:?}", sent.elapsed());
+            }
+        }
+    }
+    // past its buffer limit, the slow socket is closed (its client reconnects with after=)
+    wait_for("the slow socket to be closed", || metric(&s, "obrol_ws_closed_slow_total") == 1);
+}
+
+#[test]
+fn shutdown_closes_sockets_with_going_away() {
+    let mut s = TestServer::start();
+    let (browser, session) = start_visitor(&s, "Bye");
+    let mut ws = Ws::open(&s, &ws_path(&session, &browser));
+    let status = s.terminate();
+    assert!(status.success(), "clean exit: {status:?}");
+    assert_eq!(ws.next(Duration::from_secs(2)).map(|f| f["type"].clone()), Some(json!("closed")));
+}

@@ -148,6 +148,11 @@ fn department(cmd: DepartmentCmd, app: &App) -> Result<(), String> {
 /// stored only as a hash; `list` never shows it.
 fn token(cmd: TokenCmd, app: &App) -> Result<(), String> {
     use crate::service::tokens;
+    // an argument error reads as its own sentence ("user must be …"), not as an HTTP title
+    let show = |e: Error| match e {
+        Error::Field { message, .. } => message,
+        other => show(other),
+    };
     match cmd {
         TokenCmd::Create { user, role, tenants, expires_in_days } => {
             let (secret, row) =

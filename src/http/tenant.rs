@@ -6,7 +6,7 @@
 
 use super::body::{query, query_int, Body};
 use super::envelope::{self, Pagination};
-use super::{agent::bearer, only, Ctx};
+use super::{agent::bearer, Ctx};
 use crate::domain::{fmt_time, parse_time, parse_uuid, MessageText};
 use crate::error::{Error, Result};
 use crate::service::tenant::{self, Access, Page, PageReq, TenantSession};
@@ -20,21 +20,25 @@ const DEFAULT_LIMIT: i64 = 10;
 const MAX_LIMIT: i64 = 100;
 
 pub fn route(ctx: &Ctx, segs: &[&str]) -> Response {
-    let result = match segs {
-        ["sessions"] => match ctx.method() {
-            "POST" => open(ctx),
-            "GET" => list_sessions(ctx),
-            _ => Err(Error::MethodNotAllowed),
-        },
-        ["sessions", id] => only(ctx, "GET").and_then(|_| get_session(ctx, id)),
-        ["sessions", id, "messages"] => match ctx.method() {
-            "POST" => send(ctx, id),
-            "GET" => list_messages(ctx, id),
-            _ => Err(Error::MethodNotAllowed),
-        },
-        ["sessions", id, "close"] => only(ctx, "POST").and_then(|_| close(ctx, id)),
-        ["sessions", id, "typing"] => only(ctx, "POST").and_then(|_| typing(ctx, id)),
-        _ => Err(Error::NotFound("Route")),
+    let allowed: &[&str] = match segs {
+        ["sessions"] | ["sessions", _, "messages"] => &["GET", "POST"],
+        ["sessions", _] => &["GET"],
+        ["sessions", _, "close" | "typing"] => &["POST"],
+        _ => return envelope::error(&Error::NotFound("Route"), ctx.request_id),
+    };
+    if !allowed.contains(&ctx.method()) {
+        return envelope::error(&Error::MethodNotAllowed, ctx.request_id)
+            .with_additional_header("Allow", format!("{}, OPTIONS", allowed.join(", ")));
+    }
+    let result = match (ctx.method(), segs) {
+        ("POST", ["sessions"]) => open(ctx),
+        ("GET", ["sessions"]) => list_sessions(ctx),
+        ("GET", ["sessions", id]) => get_session(ctx, id),
+        ("POST", ["sessions", id, "messages"]) => send(ctx, id),
+        ("GET", ["sessions", id, "messages"]) => list_messages(ctx, id),
+        ("POST", ["sessions", id, "close"]) => close(ctx, id),
+        ("POST", ["sessions", id, "typing"]) => typing(ctx, id),
+        _ => Err(Error::MethodNotAllowed),
     };
     result.unwrap_or_else(|e| envelope::error(&e, ctx.request_id))
 }

@@ -77,34 +77,6 @@ pub fn by_client_id(c: &Connection, session_id: &str, client_id: &str) -> Result
     optional(c.query_row(&sql, [session_id, client_id], from_row))
 }
 
-/// Messages after `after_seq`, oldest first.
-pub fn after(c: &Connection, session_id: &str, after_seq: i64, limit: i64) -> Result<Vec<Message>> {
-    let sql = format!(
-        "SELECT {COLS} FROM {FROM} WHERE m.session_id = ?1 AND m.seq > ?2 AND m.deleted_at IS NULL
-         ORDER BY m.seq LIMIT ?3"
-    );
-    let mut st = c.prepare(&sql)?;
-    let rows = st.query_map(params![session_id, after_seq, limit], from_row)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
-
-/// The latest `n` messages, oldest first.
-pub fn latest(c: &Connection, session_id: &str, n: i64) -> Result<Vec<Message>> {
-    let sql = format!(
-        "SELECT {COLS} FROM {FROM} WHERE m.session_id = ?1 AND m.deleted_at IS NULL
-         ORDER BY m.seq DESC LIMIT ?2"
-    );
-    let mut st = c.prepare(&sql)?;
-    let rows = st.query_map(params![session_id, n], from_row)?;
-    let mut v: Vec<Message> = rows.collect::<rusqlite::Result<_>>()?;
-    v.reverse();
-    Ok(v)
-}
-
-pub fn last(c: &Connection, session_id: &str) -> Result<Option<Message>> {
-    Ok(latest(c, session_id, 1)?.pop())
-}
-
 /// Filters of the tenant family's message listing (seed 002). `term` is matched in Rust,
 /// not in SQL: a case-insensitive substring over all of Unicode, and `%`/`_` stay literal.
 #[derive(Debug, Clone, Default)]
@@ -170,4 +142,32 @@ pub fn filtered(c: &Connection, session_id: &str, f: &MessageFilter, bound: SeqB
 /// Whether any message matching `f` lies beyond `bound`.
 pub fn filtered_exists(c: &Connection, session_id: &str, f: &MessageFilter, bound: SeqBound) -> Result<bool> {
     Ok(!filtered(c, session_id, f, bound, 1)?.is_empty())
+}
+
+/// Messages after `after_seq`, oldest first.
+pub fn after(c: &Connection, session_id: &str, after_seq: i64, limit: i64) -> Result<Vec<Message>> {
+    let sql = format!(
+        "SELECT {COLS} FROM {FROM} WHERE m.session_id = ?1 AND m.seq > ?2 AND m.deleted_at IS NULL
+         ORDER BY m.seq LIMIT ?3"
+    );
+    let mut st = c.prepare(&sql)?;
+    let rows = st.query_map(params![session_id, after_seq, limit], from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The latest `n` messages, oldest first.
+pub fn latest(c: &Connection, session_id: &str, n: i64) -> Result<Vec<Message>> {
+    let sql = format!(
+        "SELECT {COLS} FROM {FROM} WHERE m.session_id = ?1 AND m.deleted_at IS NULL
+         ORDER BY m.seq DESC LIMIT ?2"
+    );
+    let mut st = c.prepare(&sql)?;
+    let rows = st.query_map(params![session_id, n], from_row)?;
+    let mut v: Vec<Message> = rows.collect::<rusqlite::Result<_>>()?;
+    v.reverse();
+    Ok(v)
+}
+
+pub fn last(c: &Connection, session_id: &str) -> Result<Option<Message>> {
+    Ok(latest(c, session_id, 1)?.pop())
 }

@@ -205,37 +205,6 @@ pub fn open_for_tenant(c: &Connection, tenant_id: i64) -> Result<Option<Session>
     optional(c.query_row(&sql, [tenant_id], from_row))
 }
 
-/// Open sessions with no activity since `before` (for the idle-close rule).
-pub fn idle_since(c: &Connection, before: &str, limit: i64) -> Result<Vec<Session>> {
-    let sql = format!(
-        "SELECT {COLS} FROM chat_sessions s WHERE s.status <> 'closed' AND s.last_activity_at < ?1
-         AND s.deleted_at IS NULL ORDER BY s.last_activity_at LIMIT ?2"
-    );
-    let mut st = c.prepare(&sql)?;
-    let rows = st.query_map(params![before, limit], from_row)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
-
-/// Active sessions of an agent.
-pub fn active_for_agent(c: &Connection, agent_id: &str) -> Result<Vec<Session>> {
-    let sql = format!(
-        "SELECT {COLS} FROM chat_sessions s WHERE s.agent_id = ?1 AND s.status = 'active'
-         AND s.deleted_at IS NULL ORDER BY s.started_at"
-    );
-    let mut st = c.prepare(&sql)?;
-    let rows = st.query_map([agent_id], from_row)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
-
-/// Whether the session is still open and idle since `before` (re-checked inside a write).
-pub fn is_idle(c: &Connection, id: &str, before: &str) -> Result<bool> {
-    Ok(c.query_row(
-        "SELECT EXISTS(SELECT 1 FROM chat_sessions WHERE id = ?1 AND status <> 'closed' AND last_activity_at < ?2)",
-        params![id, before],
-        |r| r.get(0),
-    )?)
-}
-
 /// A tenant session's place in the tenant's listing: (created_at, rowid), newest first.
 pub type TenantKey = (String, i64);
 
@@ -296,4 +265,35 @@ pub fn tenant_page(
         Ok((s, key))
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Open sessions with no activity since `before` (for the idle-close rule).
+pub fn idle_since(c: &Connection, before: &str, limit: i64) -> Result<Vec<Session>> {
+    let sql = format!(
+        "SELECT {COLS} FROM chat_sessions s WHERE s.status <> 'closed' AND s.last_activity_at < ?1
+         AND s.deleted_at IS NULL ORDER BY s.last_activity_at LIMIT ?2"
+    );
+    let mut st = c.prepare(&sql)?;
+    let rows = st.query_map(params![before, limit], from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Active sessions of an agent.
+pub fn active_for_agent(c: &Connection, agent_id: &str) -> Result<Vec<Session>> {
+    let sql = format!(
+        "SELECT {COLS} FROM chat_sessions s WHERE s.agent_id = ?1 AND s.status = 'active'
+         AND s.deleted_at IS NULL ORDER BY s.started_at"
+    );
+    let mut st = c.prepare(&sql)?;
+    let rows = st.query_map([agent_id], from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Whether the session is still open and idle since `before` (re-checked inside a write).
+pub fn is_idle(c: &Connection, id: &str, before: &str) -> Result<bool> {
+    Ok(c.query_row(
+        "SELECT EXISTS(SELECT 1 FROM chat_sessions WHERE id = ?1 AND status <> 'closed' AND last_activity_at < ?2)",
+        params![id, before],
+        |r| r.get(0),
+    )?)
 }

@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::service::tenant::{self, Access, Page, PageReq, TenantSession};
 use crate::service::tokens;
 use crate::store::messages::{Message, MessageFilter};
+use crate::store::sessions::Session;
 use rouille::Response;
 use serde_json::{json, Value};
 
@@ -48,6 +49,18 @@ pub fn access(ctx: &Ctx) -> Result<Access> {
     let token = bearer(ctx).ok_or_else(|| Error::Unauthorized("Missing bearer token".into()))?;
     let principal = tokens::authenticate(ctx.app, &token)?;
     tenant::authorize(ctx.app, principal, ctx.req.header("X-Tenant-ID"))
+}
+
+/// The same checks for a WebSocket, which browsers open without headers: the token comes
+/// from `access_token` and the tenant from `tenant_id` in the query string (the headers
+/// still work for other clients).
+pub fn socket_access(ctx: &Ctx) -> Result<Access> {
+    let token = query(ctx.req, "access_token")
+        .or_else(|| bearer(ctx))
+        .ok_or_else(|| Error::Unauthorized("Missing access_token".into()))?;
+    let principal = tokens::authenticate(ctx.app, &token)?;
+    let tenant = query(ctx.req, "tenant_id").or_else(|| ctx.req.header("X-Tenant-ID").map(str::to_string));
+    tenant::authorize(ctx.app, principal, tenant.as_deref())
 }
 
 fn session_id(id: &str) -> Result<String> {
@@ -155,6 +168,11 @@ fn list_messages(ctx: &Ctx, id: &str) -> Result<Response> {
     let r = page_req(ctx)?;
     let page = tenant::messages(ctx.app, &a, &id, &filter, &r)?;
     Ok(ok_page(ctx, "Messages retrieved", &page, r.limit, message_json))
+}
+
+/// A session as `ChatSession`, read afresh (the `session.updated` data of a tenant socket).
+pub fn session_value(c: &rusqlite::Connection, s: Session) -> Result<Value> {
+    Ok(session_json(&tenant::load(c, s)?))
 }
 
 /// Seed 002 `ChatSession`; `agent_id` (the agent's number) is omitted while unassigned.

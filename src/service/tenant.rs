@@ -74,6 +74,12 @@ pub struct TenantSession {
     pub agent_number: Option<i64>,
 }
 
+/// The session as the tenant family shows it (for renderers outside a request, e.g. a
+/// socket's `session.updated`).
+pub fn load(c: &Connection, session: Session) -> Result<TenantSession> {
+    with_agent(c, session)
+}
+
 fn with_agent(c: &Connection, session: Session) -> Result<TenantSession> {
     let agent_number = match &session.agent_id {
         Some(id) => agents::get(c, id)?.map(|a| a.number),

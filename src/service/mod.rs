@@ -7,6 +7,8 @@ pub mod messages;
 pub mod oss;
 pub mod routing;
 pub mod sessions;
+pub mod tenant;
+pub mod tokens;
 pub mod view;
 
 use crate::config::Config;

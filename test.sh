@@ -14,6 +14,7 @@ if [ -f tests/e2e/package.json ]; then
     $sudo_cmd apt-get update -qq
     $sudo_cmd apt-get install -y -qq -o DPkg::Lock::Timeout=300 chromium >/dev/null
   fi
-  (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
-  OBROL_BIN="$PWD/target/debug/obrol" node --test --test-concurrency=1 tests/e2e/
+  cd tests/e2e
+  npm ci --no-audit --no-fund --loglevel=error
+  OBROL_BIN="$OLDPWD/target/debug/obrol" npm test
 fi

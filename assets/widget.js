@@ -389,10 +389,10 @@
     var hex = '#' + rgb.map(function (v) { return (v + 256).toString(16).slice(1); }).join('');
     var lum = (0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2]) / 255;
     var dark = rgb.map(function (v) { return Math.round(v * 0.78); });
-    host.style.setProperty('--ob-brand', hex);
-    host.style.setProperty('--ob-brand-rgb', rgb.join(','));
-    host.style.setProperty('--ob-brand-dark', 'rgb(' + dark.join(',') + ')');
-    host.style.setProperty('--ob-on-brand', lum > 0.62 ? '#111827' : '#ffffff');
+    root.style.setProperty('--ob-brand', hex);
+    root.style.setProperty('--ob-brand-rgb', rgb.join(','));
+    root.style.setProperty('--ob-brand-dark', 'rgb(' + dark.join(',') + ')');
+    root.style.setProperty('--ob-on-brand', lum > 0.62 ? '#111827' : '#ffffff');
   }
 
   // ------------------------------------------------------------------ HTTP
@@ -1720,16 +1720,18 @@
     T.ws = ws;
     T.mode = 'ws';
     var opened = false;
+    var openedAt = 0;
+    var heard = false;
     ws.onopen = function () {
       if (gen !== T.gen) { ws.close(); return; }
       opened = true;
-      T.retry = 0;
-      T.failures = 0;
+      openedAt = Date.now();
       setConn('ok');
       catchUp(gen);
     };
     ws.onmessage = function (ev) {
       if (gen !== T.gen) return;
+      heard = true;
       var d;
       try { d = JSON.parse(ev.data); } catch (e) { return; }
       onEvent(d);
@@ -1737,7 +1739,10 @@
     ws.onclose = function () {
       if (gen !== T.gen) return;
       T.ws = null;
-      if (!opened) T.failures++;
+      // a socket that never opened, or was dropped at once without a word (a proxy that does not
+      // pass WebSockets), counts as a failure; two in a row and we long-poll instead
+      if (!opened || (!heard && Date.now() - openedAt < 5000)) T.failures++;
+      else { T.failures = 0; T.retry = 0; }
       if (!alive(gen)) return;
       if (T.failures >= 2) { pollLoop(gen); return; }
       setConn('reconnecting');

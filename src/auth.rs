@@ -1,5 +1,8 @@
 //! Secrets: password hashes (argon2), bearer tokens (random, stored as SHA-256),
 //! and the OSS identity check (HMAC-SHA256 `user_hash`). No home-made crypto.
+//! HS256 JWTs of the tenant family live in `auth/jwt.rs`.
+
+pub mod jwt;
 
 use crate::error::{Error, Result};
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};

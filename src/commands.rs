@@ -144,6 +144,45 @@ fn department(cmd: DepartmentCmd, app: &App) -> Result<(), String> {
     Ok(())
 }
 
-fn token(_cmd: TokenCmd, _app: &App) -> Result<(), String> {
-    Err("token commands are not built yet (tenant livechat API)".into())
+/// `obrol token create|list|revoke`. The secret is printed once, alone on stdout, and
+/// stored only as a hash; `list` never shows it.
+fn token(cmd: TokenCmd, app: &App) -> Result<(), String> {
+    use crate::service::tokens;
+    // an argument error reads as its own sentence ("user must be …"), not as an HTTP title
+    let show = |e: Error| match e {
+        Error::Field { message, .. } => message,
+        other => show(other),
+    };
+    match cmd {
+        TokenCmd::Create { user, role, tenants, expires_in_days } => {
+            let (secret, row) =
+                app.db.write(|tx| tokens::create(tx, user, &role, &tenants, expires_in_days)).map_err(show)?;
+            if crate::domain::TenantRole::parse("role", &row.role).is_err() {
+                eprintln!("warning: role {:?} is not in the tenant allowlist; requests with this token get 403", row.role);
+            }
+            eprintln!("token id {} (the token below is shown only once)", row.id);
+            println!("{secret}");
+        }
+        TokenCmd::List => {
+            let now = crate::domain::now();
+            for t in app.db.read(tokens::list).map_err(show)? {
+                let tenants: Vec<String> = t.tenants.iter().map(i64::to_string).collect();
+                let tenants = if tenants.is_empty() { "*".to_string() } else { tenants.join(",") };
+                println!(
+                    "{}\tuser={}\trole={}\ttenants={}\texpires={}\t{}",
+                    t.id,
+                    t.user_number,
+                    t.role,
+                    tenants,
+                    t.expires_at.as_deref().unwrap_or("never"),
+                    tokens::state(&t, &now)
+                );
+            }
+        }
+        TokenCmd::Revoke { token } => {
+            let (t, revoked) = app.db.write(|tx| tokens::revoke(tx, &token)).map_err(show)?;
+            println!("{} {}", if revoked { "revoked" } else { "already revoked" }, t.id);
+        }
+    }
+    Ok(())
 }

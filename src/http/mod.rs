@@ -100,7 +100,12 @@ pub fn handle(app: &App, req: &Request) -> Response {
     let response = catch_unwind(AssertUnwindSafe(|| route(&ctx))).unwrap_or_else(|_| {
         error::plain(&Error::Internal(format!("handler panicked on {} {}", req.method(), req.url())))
     });
-    let response = with_cors(app, req, response).with_additional_header("X-Request-Id", request_id.clone());
+    let mut response = with_cors(app, req, response).with_additional_header("X-Request-Id", request_id.clone());
+    if response.status_code == 405 {
+        if let Some(allow) = ops::allowed_methods(&req.url()) {
+            response = response.with_additional_header("Allow", allow);
+        }
+    }
     ops::record(req.method(), response.status_code, started.elapsed());
     log::info!(
         "{} {} {} {:.1}ms {}",

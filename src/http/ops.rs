@@ -97,6 +97,23 @@ fn metrics(ctx: &Ctx) -> Result<Response> {
     Ok(Response::from_data("text/plain; version=0.0.4", out))
 }
 
+/// The methods the OpenAPI document lists for `path` (the `Allow` header of a 405), with
+/// the family aliases mapped onto the documented prefixes.
+pub fn allowed_methods(path: &str) -> Option<String> {
+    static DOC: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    let doc = DOC.get_or_init(openapi);
+    let path = path
+        .replacen("/api/v1/oss-chat", "/api/chat", 1)
+        .replacen("/api/vendor/livechat", "/api/livechat", 1);
+    let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let (_, ops) = doc["paths"].as_object()?.iter().find(|(template, _)| {
+        let t: Vec<&str> = template.split('/').filter(|s| !s.is_empty()).collect();
+        t.len() == segs.len() && t.iter().zip(&segs).all(|(a, b)| a.starts_with('{') || a == b)
+    })?;
+    let methods: Vec<String> = ops.as_object()?.keys().map(|m| m.to_ascii_uppercase()).collect();
+    Some(methods.join(", "))
+}
+
 /// The OpenAPI document, merged from one fragment per API family (src/http/openapi/).
 pub fn openapi() -> Value {
     let fragments = [

@@ -10,6 +10,8 @@ pub mod oss;
 pub mod routing;
 pub mod search;
 pub mod sessions;
+pub mod tenant;
+pub mod tokens;
 pub mod view;
 
 use crate::config::Config;

@@ -77,6 +77,73 @@ pub fn by_client_id(c: &Connection, session_id: &str, client_id: &str) -> Result
     optional(c.query_row(&sql, [session_id, client_id], from_row))
 }
 
+/// Filters of the tenant family's message listing (seed 002). `term` is matched in Rust,
+/// not in SQL: a case-insensitive substring over all of Unicode, and `%`/`_` stay literal.
+#[derive(Debug, Clone, Default)]
+pub struct MessageFilter {
+    /// Already lower-cased.
+    pub term: Option<String>,
+    pub sender_number: Option<i64>,
+    /// Inclusive bounds, in the stored timestamp format.
+    pub start: Option<String>,
+    pub end: Option<String>,
+}
+
+impl MessageFilter {
+    fn accepts(&self, m: &Message) -> bool {
+        match &self.term {
+            Some(t) => m.message.to_lowercase().contains(t.as_str()),
+            None => true,
+        }
+    }
+}
+
+/// Where a keyset page starts, by `seq` (the total order, so equal timestamps never tie).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeqBound {
+    /// From the newest message, going older.
+    Newest,
+    /// Messages older than this seq, newest first.
+    Before(i64),
+    /// Messages newer than this seq, oldest first.
+    After(i64),
+}
+
+/// Up to `limit` messages of the session matching `f` from `bound`, in the bound's order
+/// (newest first for `Newest`/`Before`, oldest first for `After`). Rows are read lazily, so
+/// a page stops reading as soon as it is full.
+pub fn filtered(c: &Connection, session_id: &str, f: &MessageFilter, bound: SeqBound, limit: usize) -> Result<Vec<Message>> {
+    let (lo, hi, order) = match bound {
+        SeqBound::Newest => (i64::MIN, i64::MAX, "DESC"),
+        SeqBound::Before(s) => (i64::MIN, s, "DESC"),
+        SeqBound::After(s) => (s, i64::MAX, "ASC"),
+    };
+    let sql = format!(
+        "SELECT {COLS} FROM {FROM} WHERE m.session_id = ?1 AND m.deleted_at IS NULL
+           AND m.seq > ?2 AND m.seq < ?3
+           AND (?4 IS NULL OR m.sender_number = ?4)
+           AND (?5 IS NULL OR m.created_at >= ?5)
+           AND (?6 IS NULL OR m.created_at <= ?6)
+         ORDER BY m.seq {order}"
+    );
+    let mut st = c.prepare(&sql)?;
+    let mut rows = st.query(params![session_id, lo, hi, f.sender_number, f.start, f.end])?;
+    let mut out = Vec::new();
+    while out.len() < limit {
+        let Some(row) = rows.next()? else { break };
+        let m = from_row(row)?;
+        if f.accepts(&m) {
+            out.push(m);
+        }
+    }
+    Ok(out)
+}
+
+/// Whether any message matching `f` lies beyond `bound`.
+pub fn filtered_exists(c: &Connection, session_id: &str, f: &MessageFilter, bound: SeqBound) -> Result<bool> {
+    Ok(!filtered(c, session_id, f, bound, 1)?.is_empty())
+}
+
 /// Messages after `after_seq`, oldest first.
 pub fn after(c: &Connection, session_id: &str, after_seq: i64, limit: i64) -> Result<Vec<Message>> {
     let sql = format!(

@@ -205,6 +205,68 @@ pub fn open_for_tenant(c: &Connection, tenant_id: i64) -> Result<Option<Session>
     optional(c.query_row(&sql, [tenant_id], from_row))
 }
 
+/// A tenant session's place in the tenant's listing: (created_at, rowid), newest first.
+pub type TenantKey = (String, i64);
+
+/// Where a page of a tenant's sessions starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyBound {
+    Newest,
+    /// Older than the key, newest first.
+    Before(TenantKey),
+    /// Newer than the key, oldest first.
+    After(TenantKey),
+}
+
+/// The listing key of a session of this tenant (a cursor), if it is one.
+pub fn tenant_key(c: &Connection, tenant_id: i64, id: &str) -> Result<Option<TenantKey>> {
+    optional(c.query_row(
+        "SELECT created_at, rowid FROM chat_sessions
+         WHERE id = ?1 AND family = 'tenant' AND tenant_id = ?2 AND deleted_at IS NULL",
+        params![id, tenant_id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    ))
+}
+
+/// Up to `limit` sessions of the tenant from `bound`, in the bound's order, with their keys.
+/// `closed`: `Some(true)` only closed ones, `Some(false)` only open ones.
+pub fn tenant_page(
+    c: &Connection,
+    tenant_id: i64,
+    closed: Option<bool>,
+    bound: &KeyBound,
+    limit: i64,
+) -> Result<Vec<(Session, TenantKey)>> {
+    let (mode, order, key) = match bound {
+        KeyBound::Newest => (0, "DESC", None),
+        KeyBound::Before(k) => (1, "DESC", Some(k)),
+        KeyBound::After(k) => (2, "ASC", Some(k)),
+    };
+    let status = match closed {
+        None => "1",
+        Some(true) => "s.status = 'closed'",
+        Some(false) => "s.status <> 'closed'",
+    };
+    let sql = format!(
+        "SELECT {COLS}, s.rowid FROM chat_sessions s
+         WHERE s.family = 'tenant' AND s.tenant_id = ?1 AND s.deleted_at IS NULL AND {status}
+           AND (?2 = 0 OR (?2 = 1 AND (s.created_at, s.rowid) < (?3, ?4))
+                       OR (?2 = 2 AND (s.created_at, s.rowid) > (?3, ?4)))
+         ORDER BY s.created_at {order}, s.rowid {order} LIMIT ?5"
+    );
+    let (k_at, k_row) = match key {
+        Some((at, row)) => (Some(at.as_str()), Some(*row)),
+        None => (None, None),
+    };
+    let mut st = c.prepare(&sql)?;
+    let rows = st.query_map(params![tenant_id, mode, k_at, k_row, limit], |r| {
+        let s = from_row(r)?;
+        let key = (s.created_at.clone(), r.get(16)?);
+        Ok((s, key))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 /// Open sessions with no activity since `before` (for the idle-close rule).
 pub fn idle_since(c: &Connection, before: &str, limit: i64) -> Result<Vec<Session>> {
     let sql = format!(

@@ -211,3 +211,47 @@ pub fn online_agent(server: &TestServer, email: &str, extra: &[&str]) -> (String
     assert_eq!(r.status, 200, "presence: {}", r.text);
     (id, token)
 }
+
+/// Where `TestServer::start_logged` writes the server's stderr.
+fn log_file(dir: &tempfile::TempDir) -> PathBuf {
+    dir.path().join("server.log")
+}
+
+impl TestServer {
+    /// Starts like `start_with`, with the server's log at `RUST_LOG=debug` captured in a file
+    /// (read it with `log_text`), for tests about what the log says or must never say.
+    pub fn start_logged(args: &[&str], envs: &[(&str, &str)]) -> TestServer {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("obrol.db");
+        let log = std::fs::File::create(log_file(&dir)).expect("log file");
+        let mut cmd = Command::new(BIN);
+        cmd.arg("serve").arg("--addr").arg("127.0.0.1:0").arg("--db").arg(&db).args(args);
+        cmd.env("OBROL_RATE_LIMIT", "off");
+        for k in ["OBROL_IDENTITY_SECRET", "OBROL_JWT_SECRET", "OBROL_ADDR", "OBROL_DB", "OBROL_ROUTING"] {
+            cmd.env_remove(k);
+        }
+        cmd.env("RUST_LOG", "debug");
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        cmd.stdout(Stdio::piped()).stderr(Stdio::from(log));
+        let mut child = cmd.spawn().expect("spawn obrol");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let first = lines.next().expect("server printed nothing").expect("read stdout");
+        let base = first.strip_prefix("listening on ").expect("first line is 'listening on …'").trim().to_string();
+        let printed = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&printed);
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                sink.lock().expect("lock").push(line);
+            }
+        });
+        TestServer { child, base, db, dir, stdout: printed }
+    }
+
+    /// Everything a `start_logged` server has logged so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(log_file(&self.dir)).unwrap_or_default()
+    }
+}

@@ -452,6 +452,9 @@ fn unknown_routes_and_methods_are_json() {
     let r = get(&s.url("/api/chat/start"));
     assert_eq!(r.status, 405);
     assert!(r.body["error"].is_string());
+    assert_eq!(r.header("Allow"), Some("POST"));
+    let r = request("PUT", &s.url("/api/v1/oss-chat/session/x/messages"), None, &[]);
+    assert_eq!((r.status, r.header("Allow")), (405, Some("GET, POST")));
     let r = request("DELETE", &s.url("/api/v1/oss-chat/history"), None, &[]);
     assert_eq!(r.status, 405);
     let r = request("OPTIONS", &s.url("/api/chat/start"), None, &[("Origin", "https://portal.example"), ("Access-Control-Request-Method", "POST")]);

@@ -1,0 +1,98 @@
+// The agent console with manual routing: a conversation waits in the queue (the visitor sees
+// their place in it), an agent accepts it, transfers it to a colleague who replies and closes it;
+// search finds it afterwards.
+'use strict';
+const { describe, it, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const H = require('./helpers');
+
+const SITI = { email: 'siti@example.com', name: 'Siti Rahma', password: 'rahasia-siti-1', role: 'admin' };
+const BUDI = { email: 'budi.agen@example.com', name: 'Budi Agen', password: 'rahasia-budi-1' };
+const TOPIC = 'Status pembayaran retribusi';
+
+describe('agent console: accept, transfer, close', () => {
+  let server, browser, siti, budi, visitor;
+  before(async () => {
+    server = await H.startServer({ agents: [SITI, BUDI], args: ['--routing', 'manual'] });
+    browser = await H.launch();
+    siti = await H.newPage(browser, { viewport: { width: 1440, height: 900 } });
+    budi = await H.newPage(browser, { viewport: { width: 1440, height: 900 } });
+    visitor = await H.newPage(browser);
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('a new chat waits in the queue; the visitor sees their place in it', async () => {
+    await H.consoleLogin(siti, server, SITI.email, SITI.password);
+    await H.consoleLogin(budi, server, BUDI.email, BUDI.password);
+    await visitor.goto(server.url + '/');
+    await H.startWidgetChat(visitor, { topic: TOPIC, message: 'Pembayaran saya belum terverifikasi.', name: 'Dewi Lestari', email: 'dewi@example.com' });
+    const banner = visitor.locator('[data-ob=banner]');
+    await banner.waitFor();
+    await visitor.locator('[data-ob=banner][data-queue="1"]').waitFor({ timeout: 10000 });
+    await H.shot(visitor, 'widget-10-queue-position');
+    const item = siti.locator('[data-c=item][data-status=waiting]', { hasText: TOPIC });
+    await item.waitFor({ timeout: 10000 });
+    await siti.locator('[data-c=count-waiting]', { hasText: '1' }).waitFor();
+    await H.shot(siti, 'console-10-queue');
+  });
+
+  it('Siti accepts it and replies; the visitor sees her name', async () => {
+    await siti.locator('[data-c=item][data-status=waiting]', { hasText: TOPIC }).click();
+    await siti.click('[data-c=accept]');
+    await siti.locator('[data-c=reply]').waitFor({ timeout: 10000 });
+    assert.equal(await siti.locator('[data-c=conv-status]').textContent(), 'Aktif');
+    await siti.fill('[data-c=reply]', 'Halo Bu Dewi, saya cek dulu ya.');
+    await siti.press('[data-c=reply]', 'Enter');
+    await visitor.locator('[data-ob=message][data-sender=agent]', { hasText: 'saya cek dulu' }).waitFor({ timeout: 10000 });
+    await visitor.locator('[data-ob=agent-name]', { hasText: SITI.name }).waitFor({ timeout: 10000 });
+    assert.equal(await visitor.locator('[data-ob=banner]').isHidden(), true, 'no queue banner once active');
+  });
+
+  it('Siti transfers it to Budi, who gets it live and replies', async () => {
+    await siti.click('[data-c=transfer]');
+    const choice = siti.locator(`[data-c=transfer-agent][data-email="${BUDI.email}"]`);
+    await choice.waitFor();
+    await H.shot(siti, 'console-11-transfer-dialog');
+    await choice.click();
+    await siti.click('[data-c=do-transfer]');
+    await siti.locator('[data-c=modal]').waitFor({ state: 'detached' });
+    // Siti can no longer reply: the conversation is Budi's
+    await siti.locator('[data-c=reply]').waitFor({ state: 'detached', timeout: 10000 });
+
+    await budi.click('[data-c=tab-mine]');
+    const item = budi.locator('[data-c=item]', { hasText: TOPIC });
+    await item.waitFor({ timeout: 10000 });
+    await item.click();
+    await budi.locator('[data-c=message][data-sender=customer]', { hasText: 'belum terverifikasi' }).waitFor();
+    await budi.fill('[data-c=reply]', 'Halo, saya Budi. Pembayaran Anda sudah terverifikasi.');
+    await budi.press('[data-c=reply]', 'Enter');
+    const msg = visitor.locator('[data-ob=message][data-sender=agent]', { hasText: 'saya Budi' });
+    await msg.waitFor({ timeout: 10000 });
+    assert.equal(await msg.locator('[data-ob=sender-name]').textContent(), BUDI.name);
+    await visitor.locator('[data-ob=agent-name]', { hasText: BUDI.name }).waitFor({ timeout: 10000 });
+    await H.shot(budi, 'console-12-after-transfer');
+  });
+
+  it('Budi closes it; the visitor sees the closed state', async () => {
+    await budi.click('[data-c=close]');
+    await budi.click('[data-c=confirm-close]');
+    await budi.locator('[data-c=closed-note]').waitFor({ timeout: 10000 });
+    await visitor.locator('[data-ob=closed]').waitFor({ timeout: 10000 });
+    assert.equal(await visitor.locator('[data-ob=input]').count(), 0);
+  });
+
+  it('search finds the closed conversation by its topic', async () => {
+    await siti.click('[data-c=tab-closed]');
+    await siti.fill('[data-c=search]', 'retribusi');
+    await siti.locator('[data-c=item][data-status=closed]', { hasText: TOPIC }).waitFor({ timeout: 10000 });
+    await siti.fill('[data-c=search]', 'tidak-ada-yang-cocok-xyz');
+    await siti.locator('[data-c=item]').first().waitFor({ state: 'detached', timeout: 10000 });
+    await siti.fill('[data-c=search]', '');
+    assert.deepEqual(siti.errors, []);
+    assert.deepEqual(budi.errors, []);
+    assert.deepEqual(visitor.errors, []);
+  });
+});

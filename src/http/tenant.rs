@@ -6,7 +6,8 @@
 
 use super::body::{query, query_int, Body};
 use super::envelope::{self, Pagination};
-use super::{agent::bearer, Ctx};
+use super::{agent::bearer, ws, Ctx};
+use crate::realtime::feed::Render;
 use crate::domain::{fmt_time, parse_time, parse_uuid, MessageText};
 use crate::error::{Error, Result};
 use crate::service::tenant::{self, Access, Page, PageReq, TenantSession};
@@ -25,6 +26,7 @@ pub fn route(ctx: &Ctx, segs: &[&str]) -> Response {
         ["sessions"] | ["sessions", _, "messages"] => &["GET", "POST"],
         ["sessions", _] => &["GET"],
         ["sessions", _, "close" | "typing"] => &["POST"],
+        ["sessions", _, "ws"] => &["GET"],
         _ => return envelope::error(&Error::NotFound("Route"), ctx.request_id),
     };
     // (the `Allow` header of a 405 is added for every family from the OpenAPI document)
@@ -39,6 +41,7 @@ pub fn route(ctx: &Ctx, segs: &[&str]) -> Response {
         ("GET", ["sessions", id, "messages"]) => list_messages(ctx, id),
         ("POST", ["sessions", id, "close"]) => close(ctx, id),
         ("POST", ["sessions", id, "typing"]) => typing(ctx, id),
+        ("GET", ["sessions", id, "ws"]) => socket(ctx, id),
         _ => Err(Error::MethodNotAllowed),
     };
     result.unwrap_or_else(|e| envelope::error(&e, ctx.request_id))
@@ -168,6 +171,19 @@ fn list_messages(ctx: &Ctx, id: &str) -> Result<Response> {
     let r = page_req(ctx)?;
     let page = tenant::messages(ctx.app, &a, &id, &filter, &r)?;
     Ok(ok_page(ctx, "Messages retrieved", &page, r.limit, message_json))
+}
+
+/// The tenant family's renderers for its sockets.
+pub const SOCKET_RENDER: Render = Render { message: message_json, session: session_value };
+
+/// `GET /sessions/{id}/ws?access_token=…&tenant_id=…[&after=<message id>]`: the session's
+/// events, with the REST calls' checks (401/403/400, then another tenant's session is 404).
+fn socket(ctx: &Ctx, id: &str) -> Result<Response> {
+    let a = socket_access(ctx)?;
+    let id = session_id(id)?;
+    let after = query(ctx.req, "after").map(|c| parse_uuid("after", &c).map_err(Error::in_query)).transpose()?;
+    let ts = tenant::get(ctx.app, &a, &id)?;
+    ws::tenant(ctx, ts.session, SOCKET_RENDER, after.as_deref())
 }
 
 /// A session as `ChatSession`, read afresh (the `session.updated` data of a tenant socket).

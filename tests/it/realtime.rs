@@ -438,3 +438,72 @@ fn shutdown_closes_sockets_with_going_away() {
     assert!(status.success(), "clean exit: {status:?}");
     assert_eq!(ws.next(Duration::from_secs(2)).map(|f| f["type"].clone()), Some(json!("closed")));
 }
+
+/// `obrol token create` for the tenant family.
+fn tenant_token(s: &TestServer, user: i64, role: &str, tenant: i64) -> String {
+    cli_ok(&s.db, &["token", "create", "--user", &user.to_string(), "--role", role, "--tenant", &tenant.to_string()])
+}
+
+fn tenant_post(s: &TestServer, token: &str, tenant: i64, path: &str, body: &Value) -> Resp {
+    let t = tenant.to_string();
+    request("POST", &s.url(&format!("/api/livechat{path}")), Some(body), &[("Authorization", &bearer(token)), ("X-Tenant-ID", &t)])
+}
+
+#[test]
+fn tenant_client_and_agent_round_trip_over_sockets() {
+    let s = TestServer::start();
+    let (agent_id, agent) = online_agent(&s, "ana@e.co", &["--number", "501"]);
+    let member = tenant_token(&s, 11, "umkm_member", 1);
+    let other = tenant_token(&s, 12, "umkm_member", 2);
+    let mut console = Ws::open(&s, &format!("/api/agent/ws?access_token={agent}"));
+    let r = tenant_post(&s, &member, 1, "/sessions", &json!({}));
+    assert_eq!(r.status, 201, "{}", r.text);
+    let session = r.body["data"]["id"].as_str().expect("id").to_string();
+    let path = |prefix: &str, token: &str, tenant: i64| format!("{prefix}/sessions/{session}/ws?access_token={token}&tenant_id={tenant}");
+    let mut client = Ws::open(&s, &path("/api/livechat", &member, 1));
+    let mut vendor = Ws::open(&s, &path("/api/vendor/livechat", &member, 1));
+
+    let u = console.expect("session.updated");
+    assert_eq!((u["family"].as_str(), u["tenant_id"].as_i64(), u["agent"]["id"].as_str()), (Some("tenant"), Some(1), Some(agent_id.as_str())));
+    assert!(u["visitor"].is_null());
+
+    let sent = tenant_post(&s, &member, 1, &format!("/sessions/{session}/messages"), &json!({ "message": "Halo dari koperasi" }));
+    assert_eq!(sent.status, 201, "{}", sent.text);
+    let m = console.expect("message.created");
+    assert_eq!((m["message"].as_str(), m["sender_type"].as_str(), m["sender_id"].as_i64()), (Some("Halo dari koperasi"), Some("customer"), Some(11)));
+    assert_eq!(client.expect("message.created")["sender_id"], 11);
+    assert_eq!(vendor.expect("message.created")["sender_id"], 11);
+
+    let r = agent_post(&s, &agent, &format!("/api/agent/conversations/{session}/messages"), &json!({ "message": "Siap membantu" }));
+    assert_eq!(r.status, 201, "{}", r.text);
+    for ws in [&mut client, &mut vendor] {
+        let m = ws.expect("message.created");
+        assert_eq!((m["message"].as_str(), m["sender_id"].as_i64()), (Some("Siap membantu"), Some(501)), "seed-002 ChatMessage: {m}");
+        for k in ["id", "session_id", "created_at"] {
+            assert!(m[k].is_string(), "{k} in {m}");
+        }
+    }
+    // listed in the one inbox, by family
+    let inbox = agent_get(&s, &agent, "/api/agent/conversations?family=tenant");
+    assert_eq!(inbox.body["conversations"][0]["id"], session.as_str());
+    // typing from the tenant user reaches the agent; the agent's reaches the tenant user
+    let t = tenant_post(&s, &member, 1, &format!("/sessions/{session}/typing"), &json!({ "typing": true }));
+    assert!(t.status < 300, "{}", t.text);
+    assert_eq!(console.expect("typing")["session_id"], session.as_str());
+    agent_post(&s, &agent, &format!("/api/agent/conversations/{session}/typing"), &json!({ "typing": true }));
+    assert_eq!(client.expect("typing")["sender_type"], "agent");
+    // the agent closes: the tenant client sees CLOSED
+    agent_post(&s, &agent, &format!("/api/agent/conversations/{session}/close"), &json!({}));
+    let u = client.expect("session.updated");
+    assert_eq!((u["status"].as_str(), u["id"].as_str()), (Some("CLOSED"), Some(session.as_str())));
+
+    // the same checks as the REST calls
+    assert_eq!(Ws::connect(&s, &path("/api/livechat", &other, 2)).err(), Some(404), "another tenant's session");
+    assert_eq!(Ws::connect(&s, &path("/api/livechat", &member, 2)).err(), Some(403), "not the token's tenant");
+    assert_eq!(Ws::connect(&s, &path("/api/livechat", "nope", 1)).err(), Some(401));
+    assert_eq!(Ws::connect(&s, &format!("/api/livechat/sessions/{session}/ws?access_token={member}")).err(), Some(400), "no tenant");
+    let stranger = tenant_token(&s, 13, "guest", 1);
+    assert_eq!(Ws::connect(&s, &path("/api/livechat", &stranger, 1)).err(), Some(403), "role not allowed");
+    let r = get(&s.url(&path("/api/livechat", &member, 2)));
+    assert_eq!((r.status, r.body["success"].as_bool()), (403, Some(false)), "errors in the envelope: {}", r.text);
+}

@@ -231,15 +231,19 @@ pub fn message_json(m: &Message) -> Value {
     obj
 }
 
-/// Agents and departments to pick from when transferring (any agent; no e-mail or roles).
+/// Agents and departments to pick from when transferring, for every agent (the admin list
+/// `GET /agents` is admin-only, SPEC §4). Agents as in `GET /agents`, without role and limits.
 fn directory(ctx: &Ctx) -> Result<Response> {
     current_agent(ctx)?;
-    let (agents, depts) = ctx.app.db.read(|c| Ok((crate::store::agents::list(c)?, departments::list(c)?)))?;
-    let agents: Vec<Value> = agents
-        .iter()
-        .filter(|a| !a.disabled)
-        .map(|a| json!({ "id": a.id, "number": a.number, "name": a.name, "department_id": a.department_id, "status": a.status.as_str() }))
-        .collect();
+    let (all, depts) = ctx.app.db.read(|c| Ok((crate::store::agents::list(c)?, departments::list(c)?)))?;
+    let mut agents = Vec::new();
+    for a in all.iter().filter(|a| !a.disabled) {
+        let department = depts.iter().find(|d| Some(&d.id) == a.department_id.as_ref());
+        agents.push(json!({
+            "id": a.id, "number": a.number, "name": a.name, "email": a.email,
+            "department": department, "status": a.status.as_str(),
+        }));
+    }
     Ok(Response::json(&json!({ "agents": agents, "departments": depts })))
 }
 

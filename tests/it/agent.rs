@@ -392,3 +392,34 @@ fn search_finds_transcripts_and_survives_hostile_input() {
     }
     assert_eq!(agent_get(&s, &a, &format!("/api/agent/conversations?q={}", "a".repeat(501))).status, 400);
 }
+
+#[test]
+fn openapi_documents_every_agent_endpoint_and_its_answers() {
+    let s = TestServer::start();
+    let token = admin(&s);
+    let doc = get(&s.url("/api/openapi.json")).body;
+    let paths = doc["paths"].as_object().expect("paths");
+    let id = new_uuid();
+    let mut checked = 0;
+    for (template, item) in paths.iter().filter(|(p, _)| p.starts_with("/api/agent/")) {
+        let path = template.replace("{id}", &id);
+        for (method, op) in item.as_object().expect("operations") {
+            let m = method.to_ascii_uppercase();
+            let body = (m != "GET").then(|| json!({}));
+            for auth in [None, Some(bearer(&token))] {
+                if auth.is_some() && template.ends_with("/logout") {
+                    continue; // keep the token for the other calls
+                }
+                let headers: Vec<(&str, &str)> = auth.as_deref().map(|a| vec![("Authorization", a)]).unwrap_or_default();
+                let r = request(&m, &s.url(&path), body.as_ref(), &headers);
+                let documented = op["responses"].get(r.status.to_string()).is_some();
+                assert!(documented, "{m} {template} answered {} (undocumented): {}", r.status, r.text);
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 40, "{checked}");
+    // 405s name the allowed methods
+    let r = request("GET", &s.url(&format!("/api/agent/conversations/{id}/accept")), None, &[]);
+    assert_eq!((r.status, r.header("Allow")), (405, Some("POST")));
+}

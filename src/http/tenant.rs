@@ -174,7 +174,7 @@ fn list_messages(ctx: &Ctx, id: &str) -> Result<Response> {
 }
 
 /// The tenant family's renderers for its sockets.
-pub const SOCKET_RENDER: Render = Render { message: message_json, session: session_value };
+pub const SOCKET_RENDER: Render = Render { message: message_json, session: session_value, queue_position: false };
 
 /// `GET /sessions/{id}/ws?access_token=…&tenant_id=…[&after=<message id>]`: the session's
 /// events, with the REST calls' checks (401/403/400, then another tenant's session is 404).

@@ -13,16 +13,16 @@ use crate::hub::Topic;
 use crate::realtime::feed::{Feed, Render, Scope};
 use crate::service::oss::{cursor_seq, owned_session, Identity};
 use crate::service::{agents, view};
-use crate::store::messages;
+use crate::store::{messages, sessions};
 use crate::store::sessions::Session;
 use rouille::Response;
 use rusqlite::Connection;
 
 /// The OSS family's renderers (`http::oss` shapes).
-pub const OSS: Render = Render { message: oss_api::message_json, session: oss_session };
+pub const OSS: Render = Render { message: oss_api::message_json, session: oss_session, queue_position: true };
 
 /// The agent console's renderers (`http::agent` shapes).
-pub const AGENT: Render = Render { message: agent_api::message_json, session: agent_api::conversation_value };
+pub const AGENT: Render = Render { message: agent_api::message_json, session: agent_api::conversation_value, queue_position: false };
 
 fn oss_session(c: &Connection, s: Session) -> Result<serde_json::Value> {
     Ok(oss_api::session_json(&view::load(c, s)?))
@@ -74,17 +74,22 @@ pub fn session_socket(ctx: &Ctx, session: Session, render: Render, after: Option
     let mut pending = ctx.app.realtime.admit(ctx.req.remote_addr().to_owned())?;
     pending.listen(&ctx.app.hub, Topic::Session(session.id.clone()));
     // read only now that the subscription exists: nothing can fall in between
-    let (after_seq, until) = ctx.app.db.read(|c| {
+    let (after_seq, until, position) = ctx.app.db.read(|c| {
         let after_seq = match after {
             Some(id) => Some(cursor_seq(c, &session.id, "after", id).map_err(Error::in_query)?),
             None => None,
         };
-        Ok((after_seq, messages::max_seq(c, &session.id)?))
+        let position = match sessions::get(c, &session.id)? {
+            Some(now) => sessions::queue_position(c, &now)?,
+            None => None,
+        };
+        Ok((after_seq, messages::max_seq(c, &session.id)?, position))
     })?;
     // without a cursor, what was committed before the handshake is history, not news
     let last_seq = after_seq.unwrap_or(until);
     let replay_until = (last_seq < until).then_some(until);
-    let feed = Feed { scope: Scope::Session { id: session.id, last_seq }, render, replay: Vec::new() };
+    // the client knows the queue position from the REST call that gave it the session
+    let feed = Feed { scope: Scope::Session { id: session.id, last_seq, position }, render, replay: Vec::new() };
     response.upgrade = Some(Box::new(pending.handover(feed, replay_until)));
     Ok(response)
 }

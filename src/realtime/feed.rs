@@ -20,13 +20,17 @@ pub struct Render {
     pub message: fn(&Message) -> Value,
     /// `session.updated` data, from the session as it is now.
     pub session: fn(&Connection, Session) -> Result<Value>,
+    /// Whether that data shows `queue_position`: then a waiting session's socket gets a
+    /// `session.updated` whenever its place in the queue changes.
+    pub queue_position: bool,
 }
 
 /// Whose events a socket gets.
 pub enum Scope {
     /// A visitor's or tenant client's socket on one session. `last_seq` is the last message
-    /// sent (or replayed); live messages at or below it were already seen.
-    Session { id: String, last_seq: i64 },
+    /// sent (or replayed); live messages at or below it were already seen. `position` is the
+    /// queue position last shown.
+    Session { id: String, last_seq: i64, position: Option<i64> },
     /// An agent console: every session's status changes and the queue; messages and typing
     /// of the agent's own and waiting conversations (all of them for admins).
     Console { agent_id: String, admin: bool },
@@ -78,6 +82,22 @@ impl Feed {
         replay.iter().map(|m| frame("message.created", (self.render.message)(m))).collect()
     }
 
+    /// The `session.updated` frame for a new queue position, when this socket shows one and
+    /// it changed. `positions`: waiting session id → position.
+    pub fn position_frame(&mut self, app: &App, positions: &HashMap<String, i64>) -> Option<String> {
+        let Scope::Session { id, position, .. } = &mut self.scope else { return None };
+        if !self.render.queue_position {
+            return None;
+        }
+        let now = positions.get(id.as_str()).copied();
+        if now == *position || now.is_none() {
+            *position = now;
+            return None;
+        }
+        *position = now;
+        session_frame(app, self.render, id)
+    }
+
     /// The frame this socket shows for `ev`, if any.
     pub fn frame_for(&mut self, app: &App, ev: &Arc<Event>, cache: &mut RenderCache) -> Option<Arc<str>> {
         if !self.wants(ev) {
@@ -121,24 +141,27 @@ impl Feed {
 fn render(app: &App, r: Render, ev: &Event) -> Option<String> {
     match ev {
         Event::MessageCreated { message, .. } => Some(frame("message.created", (r.message)(message))),
-        Event::SessionUpdated { session } => {
-            let data = app.db.read(|c| match sessions::get(c, &session.id)? {
-                Some(s) => (r.session)(c, s).map(Some),
-                None => Ok(None),
-            });
-            match data {
-                Ok(Some(d)) => Some(frame("session.updated", d)),
-                Ok(None) => None,
-                Err(e) => {
-                    log::warn!("socket: cannot render session {}: {e}", session.id);
-                    None
-                }
-            }
-        }
+        Event::SessionUpdated { session } => session_frame(app, r, &session.id),
         Event::Typing { session, typing, sender_type, name } => Some(frame(
             "typing",
             json!({ "session_id": session.id, "typing": typing, "sender_type": sender_type.as_str(), "name": name }),
         )),
         Event::QueueUpdated { waiting } => Some(frame("queue.updated", json!({ "waiting": waiting }))),
+    }
+}
+
+/// `session.updated` with the session as it is now.
+fn session_frame(app: &App, r: Render, id: &str) -> Option<String> {
+    let data = app.db.read(|c| match sessions::get(c, id)? {
+        Some(s) => (r.session)(c, s).map(Some),
+        None => Ok(None),
+    });
+    match data {
+        Ok(Some(d)) => Some(frame("session.updated", d)),
+        Ok(None) => None,
+        Err(e) => {
+            log::warn!("socket: cannot render session {id}: {e}");
+            None
+        }
     }
 }

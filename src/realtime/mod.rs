@@ -41,6 +41,8 @@ pub struct Realtime {
     next_conn: AtomicU64,
     local_port: AtomicU16,
     counters: Arc<Counters>,
+    /// Tells the writers when the queue changes (waiting visitors' positions).
+    queue_listener: Mutex<Option<crate::hub::Listener>>,
     pub consoles: Arc<Consoles>,
 }
 
@@ -68,6 +70,7 @@ impl Realtime {
             next_conn: AtomicU64::new(1),
             local_port: AtomicU16::new(0),
             counters: Arc::new(Counters::default()),
+            queue_listener: Mutex::new(None),
             consoles: Arc::new(Consoles::default()),
         }
     }
@@ -89,9 +92,22 @@ impl Realtime {
             handles.push(h);
             joins.push(join);
         }
+        let for_queue = handles.clone();
         if rt.writers.set(handles).is_err() {
             return Err(Error::Internal("socket writers started twice".into()));
         }
+        let listener = app.hub.listen(
+            crate::hub::Topic::Agents,
+            Box::new(move |ev| {
+                if matches!(**ev, crate::hub::Event::QueueUpdated { .. }) {
+                    for w in &for_queue {
+                        w.queue_changed();
+                    }
+                }
+                true
+            }),
+        );
+        *rt.queue_listener.lock().unwrap_or_else(|p| p.into_inner()) = Some(listener);
         let app = Arc::clone(app);
         std::thread::Builder::new()
             .name("auto-away".into())
@@ -134,6 +150,7 @@ impl Realtime {
 
     /// Shutdown: every writer sends its sockets a close frame and closes them.
     pub fn shutdown(&self) {
+        self.queue_listener.lock().unwrap_or_else(|p| p.into_inner()).take();
         for w in self.writers.get().into_iter().flatten() {
             w.send(Cmd::Shutdown);
         }

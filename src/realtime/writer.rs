@@ -12,7 +12,7 @@ use super::frame::{self, Decoded};
 use super::presence::ConsoleGuard;
 use crate::hub::{Event, Listener};
 use crate::service::App;
-use crate::store::messages;
+use crate::store::{messages, sessions};
 use rouille::ReadWrite;
 use std::collections::{HashMap, VecDeque};
 use std::io::{ErrorKind, Read, Write};
@@ -40,6 +40,10 @@ const REPLAY_LOW_WATER: usize = 64 * 1024;
 const CLOSE_GRACE: Duration = Duration::from_secs(5);
 /// Longest sleep of a writer thread (heartbeats and limits are checked this often).
 const TICK_MS: i32 = 1000;
+/// Queue positions are re-sent at most this often (a busy queue changes constantly).
+const QUEUE_REFRESH: Duration = Duration::from_secs(1);
+/// Waiting sessions whose position is tracked.
+const QUEUE_TRACKED: i64 = 10_000;
 
 /// Counters shared by the writers, for `/metrics`.
 #[derive(Default)]
@@ -67,9 +71,18 @@ pub struct WriterHandle {
     wake: UnixStream,
     /// Sockets this writer owns (to spread new ones).
     pub load: AtomicUsize,
+    /// The queue changed since this writer last re-sent queue positions.
+    queue_dirty: std::sync::atomic::AtomicBool,
 }
 
 impl WriterHandle {
+    /// The waiting queue changed: waiting visitors' positions may have too.
+    pub fn queue_changed(&self) {
+        if !self.queue_dirty.swap(true, Ordering::SeqCst) {
+            let _ = (&self.wake).write(&[1]);
+        }
+    }
+
     pub fn send(&self, cmd: Cmd) {
         let sent = self.tx.lock().unwrap_or_else(|p| p.into_inner()).send(cmd).is_ok();
         if sent {
@@ -297,6 +310,7 @@ pub struct Writer {
     conns: HashMap<u64, Conn>,
     ready: Vec<u64>,
     cache: RenderCache,
+    queue_refreshed: Instant,
 }
 
 impl Writer {
@@ -306,7 +320,12 @@ impl Writer {
         a.set_nonblocking(true)?;
         b.set_nonblocking(true)?;
         let (tx, rx) = std::sync::mpsc::channel();
-        let handle = Arc::new(WriterHandle { tx: Mutex::new(tx), wake: b, load: AtomicUsize::new(0) });
+        let handle = Arc::new(WriterHandle {
+            tx: Mutex::new(tx),
+            wake: b,
+            load: AtomicUsize::new(0),
+            queue_dirty: std::sync::atomic::AtomicBool::new(false),
+        });
         let w = Writer {
             app,
             rx,
@@ -317,6 +336,7 @@ impl Writer {
             conns: HashMap::new(),
             ready: Vec::new(),
             cache: RenderCache::default(),
+            queue_refreshed: Instant::now(),
         };
         Ok((w, handle))
     }
@@ -335,6 +355,7 @@ impl Writer {
                 self.pump(id);
             }
             let busy = self.upkeep();
+            let queue_wait = self.refresh_queue();
             self.reap();
 
             pollfds.clear();
@@ -348,7 +369,7 @@ impl Writer {
                 pollfds.push(libc::pollfd { fd: c.fd, events, revents: 0 });
                 ids.push(*id);
             }
-            let timeout = if busy { 0 } else { TICK_MS };
+            let timeout = if busy { 0 } else { queue_wait.map_or(TICK_MS, |w| (w.as_millis() as i32).clamp(1, TICK_MS)) };
             if let Err(e) = fds::poll(&mut pollfds, timeout) {
                 log::error!("socket writer: poll failed: {e}");
                 std::thread::sleep(Duration::from_millis(100));
@@ -486,6 +507,41 @@ impl Writer {
         busy
     }
 
+    /// Re-sends waiting sessions' queue positions when the queue changed (at most once per
+    /// QUEUE_REFRESH). Returns how long until a pending refresh is due.
+    fn refresh_queue(&mut self) -> Option<Duration> {
+        if !self.handle.queue_dirty.load(Ordering::SeqCst) {
+            return None;
+        }
+        let since = self.queue_refreshed.elapsed();
+        if since < QUEUE_REFRESH {
+            return Some(QUEUE_REFRESH - since);
+        }
+        self.handle.queue_dirty.store(false, Ordering::SeqCst);
+        self.queue_refreshed = Instant::now();
+        if !self.conns.values().any(|c| c.feed.render.queue_position) {
+            return None;
+        }
+        let ids = match self.app.db.read(|c| sessions::queue_ids(c, QUEUE_TRACKED)) {
+            Ok(ids) => ids,
+            Err(e) => {
+                log::warn!("socket: cannot read the queue: {e}");
+                return None;
+            }
+        };
+        let positions: HashMap<String, i64> = ids.into_iter().zip(1..).collect();
+        for c in self.conns.values_mut() {
+            if c.replay_until.is_some() || c.closing_since.is_some() {
+                continue;
+            }
+            if let Some(f) = c.feed.position_frame(&self.app, &positions) {
+                c.queue_text(&f);
+                c.flush();
+            }
+        }
+        None
+    }
+
     /// Drops the sockets that are done.
     fn reap(&mut self) {
         let before = self.conns.len();
@@ -510,7 +566,7 @@ impl Writer {
 
 /// Sends the next batch of a socket's replay; true when the replay is complete.
 fn replay_batch(app: &App, c: &mut Conn) -> bool {
-    let (Some(until), Scope::Session { id, last_seq }) = (c.replay_until, &c.feed.scope) else {
+    let (Some(until), Scope::Session { id, last_seq, .. }) = (c.replay_until, &c.feed.scope) else {
         c.replay_until = None;
         return true;
     };

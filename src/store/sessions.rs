@@ -179,6 +179,16 @@ pub fn waiting_count(c: &Connection) -> Result<i64> {
     Ok(c.query_row("SELECT COUNT(*) FROM chat_sessions WHERE status = 'waiting' AND deleted_at IS NULL", [], |r| r.get(0))?)
 }
 
+/// Ids of waiting sessions in queue order (at most `limit`): position i + 1 is `ids[i]`.
+pub fn queue_ids(c: &Connection, limit: i64) -> Result<Vec<String>> {
+    let mut st = c.prepare(
+        "SELECT s.id FROM chat_sessions s WHERE s.status = 'waiting' AND s.deleted_at IS NULL
+         ORDER BY s.priority_rank DESC, s.started_at, s.rowid LIMIT ?1",
+    )?;
+    let rows = st.query_map([limit], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 /// 1-based place of a waiting session in the queue; `None` when it is not waiting.
 pub fn queue_position(c: &Connection, s: &Session) -> Result<Option<i64>> {
     if s.status != Status::Waiting {

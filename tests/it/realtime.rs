@@ -507,3 +507,25 @@ fn tenant_client_and_agent_round_trip_over_sockets() {
     let r = get(&s.url(&path("/api/livechat", &member, 2)));
     assert_eq!((r.status, r.body["success"].as_bool()), (403, Some(false)), "errors in the envelope: {}", r.text);
 }
+
+#[test]
+fn waiting_visitors_see_their_queue_position_move() {
+    let s = TestServer::start_with(&["--routing", "manual"], &[]);
+    let (_, token) = online_agent(&s, "ana@e.co", &[]);
+    let visitors: Vec<(String, String)> = (0..3).map(|i| start_visitor(&s, &format!("q{i}"))).collect();
+    let mut sockets: Vec<Ws> = visitors.iter().map(|(b, id)| Ws::open(&s, &ws_path(id, b))).collect();
+    let r = agent_post(&s, &token, &format!("/api/agent/conversations/{}/accept", visitors[0].1), &json!({}));
+    assert_eq!(r.status, 200);
+    let first = sockets[0].expect("session.updated");
+    assert_eq!((first["status"].as_str(), first["agent"]["name"].as_str()), (Some("active"), Some("ana")));
+    for (ws, want) in sockets[1..].iter_mut().zip([1, 2]) {
+        let deadline = Instant::now() + Duration::from_secs(4);
+        let mut pos = None;
+        while pos != Some(want) && Instant::now() < deadline {
+            if let Some(u) = ws.next(Duration::from_millis(200)).filter(|f| f["type"] == "session.updated") {
+                pos = u["data"]["queue_position"].as_i64();
+            }
+        }
+        assert_eq!(pos, Some(want), "queue position moves up");
+    }
+}

@@ -529,3 +529,78 @@ fn waiting_visitors_see_their_queue_position_move() {
         assert_eq!(pos, Some(want), "queue position moves up");
     }
 }
+
+fn proc_status(pid: u32, key: &str) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix(key).map(|v| v.trim().to_string()))
+        .unwrap_or_default()
+}
+
+/// Measurement, not a check (run with `--ignored --nocapture`; `OBROL_SOAK_SOCKETS=n`):
+/// holds n sockets, reports the server's memory and threads and the delivery latency.
+#[test]
+#[ignore]
+fn soak_many_sockets() {
+    let n: usize = std::env::var("OBROL_SOAK_SOCKETS").ok().and_then(|v| v.parse().ok()).unwrap_or(3000);
+    let s = TestServer::start();
+    let pid = s.pid();
+    let base_rss = proc_status(pid, "VmRSS:");
+    let t = Instant::now();
+    let sessions: Vec<(String, String)> = (0..n).map(|i| start_visitor(&s, &format!("soak {i}"))).collect();
+    eprintln!("{n} sessions started in {:?}", t.elapsed());
+    let t = Instant::now();
+    let mut sockets: Vec<Ws> = sessions.iter().map(|(b, id)| Ws::open(&s, &ws_path(id, b))).collect();
+    eprintln!("{n} sockets opened in {:?}", t.elapsed());
+    std::thread::sleep(Duration::from_secs(1));
+    eprintln!(
+        "server: RSS {} (idle {base_rss}), threads {}, fds {}, obrol_ws_sockets {}",
+        proc_status(pid, "VmRSS:"),
+        proc_status(pid, "Threads:"),
+        std::fs::read_dir(format!("/proc/{pid}/fd")).map(|d| d.count()).unwrap_or(0),
+        metric(&s, "obrol_ws_sockets")
+    );
+    // latency: POST start to frame, one session at a time
+    let mut lat = Vec::new();
+    for i in (0..n).step_by((n / 500).max(1)) {
+        let (b, id) = &sessions[i];
+        let t0 = Instant::now();
+        visitor_says(&s, id, b, "latency");
+        let f = sockets[i].expect("message.created");
+        assert_eq!(f["message"], "latency");
+        lat.push(t0.elapsed());
+    }
+    lat.sort();
+    let pct = |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)];
+    eprintln!("delivery (POST start → frame), {} samples: p50 {:?}, p99 {:?}, max {:?}", lat.len(), pct(0.5), pct(0.99), pct(1.0));
+    // every socket gets one message, posted from 4 threads
+    let t = Instant::now();
+    let chunks: Vec<Vec<(String, String)>> = sessions.chunks(n.div_ceil(4)).map(|c| c.to_vec()).collect();
+    let posters: Vec<_> = chunks
+        .into_iter()
+        .map(|chunk| {
+            let url = s.url("");
+            std::thread::spawn(move || {
+                for (b, id) in &chunk {
+                    let r = post(&format!("{url}/api/chat/session/{id}/messages"), &json!({ "browser_uuid": b, "message": "all" }));
+                    assert_eq!(r.status, 201);
+                }
+            })
+        })
+        .collect();
+    for p in posters {
+        p.join().expect("poster");
+    }
+    let posted = t.elapsed();
+    let mut lost = 0;
+    for ws in sockets.iter_mut() {
+        match ws.next(Duration::from_secs(5)) {
+            Some(f) if f["data"]["message"] == "all" => {}
+            _ => lost += 1,
+        }
+    }
+    eprintln!("{n} messages to {n} sockets: posted in {posted:?}, all read after {:?}, lost {lost}", t.elapsed());
+    eprintln!("server after: RSS {}, threads {}", proc_status(pid, "VmRSS:"), proc_status(pid, "Threads:"));
+    assert_eq!(lost, 0);
+}

@@ -183,15 +183,139 @@ pub fn recv(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
     }
 }
 
-/// `poll(2)` over `fds`, waiting at most `timeout_ms`. Interrupted calls count as no events.
-pub fn poll(fds: &mut [libc::pollfd], timeout_ms: i32) -> io::Result<usize> {
-    // SAFETY: the slice is a valid array of pollfd for its length.
-    let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout_ms) };
-    if n < 0 {
-        let e = io::Error::last_os_error();
-        return if e.kind() == io::ErrorKind::Interrupted { Ok(0) } else { Err(e) };
+/// Readiness of one registered descriptor.
+#[derive(Debug, Clone, Copy)]
+pub struct Ready {
+    pub token: u64,
+    pub readable: bool,
+    pub writable: bool,
+    /// Error or hang-up: the connection is over (read to find out how).
+    pub broken: bool,
+}
+
+/// Waits on many sockets at once. On Linux, epoll: a wake-up costs the sockets that are
+/// ready, not all of them (with `poll(2)` over 4,000 sockets each wake-up cost ~1 ms).
+/// Level-triggered: interest in writing is on only while output waits.
+#[cfg(target_os = "linux")]
+pub struct Poller {
+    ep: std::os::fd::OwnedFd,
+    buf: Vec<libc::epoll_event>,
+}
+
+#[cfg(target_os = "linux")]
+impl Poller {
+    pub fn new() -> io::Result<Poller> {
+        use std::os::fd::FromRawFd;
+        // SAFETY: epoll_create1 returns a new descriptor we then own, or -1.
+        let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: `fd` is a fresh descriptor owned by nothing else.
+        let ep = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) };
+        Ok(Poller { ep, buf: vec![libc::epoll_event { events: 0, u64: 0 }; 1024] })
     }
-    Ok(n as usize)
+
+    fn ctl(&self, op: libc::c_int, fd: RawFd, token: u64, write: bool) -> io::Result<()> {
+        use std::os::fd::AsRawFd;
+        let mut events = (libc::EPOLLIN | libc::EPOLLRDHUP) as u32;
+        if write {
+            events |= libc::EPOLLOUT as u32;
+        }
+        let mut ev = libc::epoll_event { events, u64: token };
+        // SAFETY: `ev` is a valid epoll_event; bad descriptors give an error.
+        if unsafe { libc::epoll_ctl(self.ep.as_raw_fd(), op, fd, &mut ev) } < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    pub fn add(&mut self, fd: RawFd, token: u64) -> io::Result<()> {
+        self.ctl(libc::EPOLL_CTL_ADD, fd, token, false)
+    }
+
+    pub fn set_write(&mut self, fd: RawFd, token: u64, write: bool) -> io::Result<()> {
+        self.ctl(libc::EPOLL_CTL_MOD, fd, token, write)
+    }
+
+    pub fn remove(&mut self, fd: RawFd) {
+        let _ = self.ctl(libc::EPOLL_CTL_DEL, fd, 0, false);
+    }
+
+    /// Waits at most `timeout_ms` and appends what is ready to `out`.
+    pub fn wait(&mut self, out: &mut Vec<Ready>, timeout_ms: i32) -> io::Result<()> {
+        use std::os::fd::AsRawFd;
+        // SAFETY: the buffer holds `len` initialised events for the kernel to overwrite.
+        let n = unsafe { libc::epoll_wait(self.ep.as_raw_fd(), self.buf.as_mut_ptr(), self.buf.len() as libc::c_int, timeout_ms) };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            return if e.kind() == io::ErrorKind::Interrupted { Ok(()) } else { Err(e) };
+        }
+        for ev in &self.buf[..n as usize] {
+            let (flags, token) = (ev.events, ev.u64);
+            out.push(Ready {
+                token,
+                readable: flags & (libc::EPOLLIN | libc::EPOLLRDHUP) as u32 != 0,
+                writable: flags & libc::EPOLLOUT as u32 != 0,
+                broken: flags & (libc::EPOLLERR | libc::EPOLLHUP) as u32 != 0,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Elsewhere, `poll(2)` over every registered descriptor (fine for small installations).
+#[cfg(not(target_os = "linux"))]
+pub struct Poller {
+    fds: Vec<(RawFd, u64, bool)>,
+}
+
+#[cfg(not(target_os = "linux"))]
+impl Poller {
+    pub fn new() -> io::Result<Poller> {
+        Ok(Poller { fds: Vec::new() })
+    }
+
+    pub fn add(&mut self, fd: RawFd, token: u64) -> io::Result<()> {
+        self.fds.push((fd, token, false));
+        Ok(())
+    }
+
+    pub fn set_write(&mut self, fd: RawFd, _token: u64, write: bool) -> io::Result<()> {
+        for e in self.fds.iter_mut().filter(|e| e.0 == fd) {
+            e.2 = write;
+        }
+        Ok(())
+    }
+
+    pub fn remove(&mut self, fd: RawFd) {
+        self.fds.retain(|e| e.0 != fd);
+    }
+
+    pub fn wait(&mut self, out: &mut Vec<Ready>, timeout_ms: i32) -> io::Result<()> {
+        let mut p: Vec<libc::pollfd> = self
+            .fds
+            .iter()
+            .map(|(fd, _, w)| libc::pollfd { fd: *fd, events: libc::POLLIN | if *w { libc::POLLOUT } else { 0 }, revents: 0 })
+            .collect();
+        // SAFETY: the vector is a valid array of pollfd for its length.
+        let n = unsafe { libc::poll(p.as_mut_ptr(), p.len() as libc::nfds_t, timeout_ms) };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            return if e.kind() == io::ErrorKind::Interrupted { Ok(()) } else { Err(e) };
+        }
+        for (pfd, (_, token, _)) in p.iter().zip(&self.fds) {
+            if pfd.revents != 0 {
+                out.push(Ready {
+                    token: *token,
+                    readable: pfd.revents & libc::POLLIN != 0,
+                    writable: pfd.revents & libc::POLLOUT != 0,
+                    broken: pfd.revents & (libc::POLLERR | libc::POLLHUP | libc::POLLNVAL) != 0,
+                });
+            }
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
-//! The socket writer threads. Each owns a share of the sockets (assigned round-robin) and
-//! drives them with non-blocking I/O and `poll(2)`: it turns queued hub events into frames,
+//! The socket writer threads. Each owns a share of the sockets (the least loaded takes the
+//! next one) and drives them with non-blocking I/O and epoll (`fds::Poller`): it turns queued hub events into frames,
 //! writes what each socket's kernel buffer accepts, reads what clients send (close and ping
 //! frames, end of stream), sends heartbeats, and closes dead, lagging or too slow sockets.
 //! A thread never waits on one client, so a slow client only grows its own buffer (and is
@@ -40,6 +40,8 @@ const REPLAY_LOW_WATER: usize = 64 * 1024;
 const CLOSE_GRACE: Duration = Duration::from_secs(5);
 /// Longest sleep of a writer thread (heartbeats and limits are checked this often).
 const TICK_MS: i32 = 1000;
+/// The poller token of the wake-up socket (socket ids start at 1).
+const WAKE_TOKEN: u64 = 0;
 /// Queue positions are re-sent at most this often (a busy queue changes constantly).
 const QUEUE_REFRESH: Duration = Duration::from_secs(1);
 /// Waiting sessions whose position is tracked.
@@ -200,6 +202,8 @@ struct Conn {
     /// Set when closing: the close frame is flushed (for at most CLOSE_GRACE) and then it goes.
     closing_since: Option<Instant>,
     dead: bool,
+    /// The poller reports writability (only while output waits).
+    want_write: bool,
 }
 
 impl Conn {
@@ -302,6 +306,7 @@ impl Conn {
 /// One writer thread's state.
 pub struct Writer {
     app: Arc<App>,
+    poller: fds::Poller,
     rx: Receiver<Cmd>,
     wake: UnixStream,
     handle: Arc<WriterHandle>,
@@ -320,6 +325,8 @@ impl Writer {
         a.set_nonblocking(true)?;
         b.set_nonblocking(true)?;
         let (tx, rx) = std::sync::mpsc::channel();
+        let mut poller = fds::Poller::new()?;
+        poller.add(a.as_raw_fd(), WAKE_TOKEN)?;
         let handle = Arc::new(WriterHandle {
             tx: Mutex::new(tx),
             wake: b,
@@ -328,6 +335,7 @@ impl Writer {
         });
         let w = Writer {
             app,
+            poller,
             rx,
             wake: a,
             handle: Arc::clone(&handle),
@@ -342,59 +350,55 @@ impl Writer {
     }
 
     pub fn run(mut self) {
-        let mut pollfds: Vec<libc::pollfd> = Vec::new();
-        let mut ids: Vec<u64> = Vec::new();
+        let mut ready: Vec<fds::Ready> = Vec::new();
         loop {
             if self.commands() {
                 self.close_all();
                 return;
             }
             self.cache.clear();
-            let ready = std::mem::take(&mut self.ready);
-            for id in ready {
+            let ready_ids = std::mem::take(&mut self.ready);
+            for id in ready_ids {
                 self.pump(id);
             }
             let busy = self.upkeep();
             let queue_wait = self.refresh_queue();
             self.reap();
+            self.watch_writes();
 
-            pollfds.clear();
-            ids.clear();
-            pollfds.push(libc::pollfd { fd: self.wake.as_raw_fd(), events: libc::POLLIN, revents: 0 });
-            for (id, c) in &self.conns {
-                let mut events = libc::POLLIN;
-                if c.pending() > 0 {
-                    events |= libc::POLLOUT;
-                }
-                pollfds.push(libc::pollfd { fd: c.fd, events, revents: 0 });
-                ids.push(*id);
-            }
             let timeout = if busy { 0 } else { queue_wait.map_or(TICK_MS, |w| (w.as_millis() as i32).clamp(1, TICK_MS)) };
-            if let Err(e) = fds::poll(&mut pollfds, timeout) {
-                log::error!("socket writer: poll failed: {e}");
+            ready.clear();
+            if let Err(e) = self.poller.wait(&mut ready, timeout) {
+                log::error!("socket writer: wait failed: {e}");
                 std::thread::sleep(Duration::from_millis(100));
                 continue;
             }
-            if pollfds[0].revents != 0 {
-                let mut sink = [0u8; 256];
-                while matches!((&self.wake).read(&mut sink), Ok(n) if n > 0) {}
-            }
-            for (p, id) in pollfds[1..].iter().zip(&ids) {
-                if p.revents == 0 {
+            for r in &ready {
+                if r.token == WAKE_TOKEN {
+                    let mut sink = [0u8; 256];
+                    while matches!((&self.wake).read(&mut sink), Ok(n) if n > 0) {}
                     continue;
                 }
-                let Some(c) = self.conns.get_mut(id) else { continue };
-                if p.revents & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0 {
+                let Some(c) = self.conns.get_mut(&r.token) else { continue };
+                if r.readable || r.broken {
                     c.read();
                 }
-                if p.revents & libc::POLLNVAL != 0 {
-                    c.dead = true;
-                }
-                if !c.dead {
+                if !c.dead && (r.writable || c.pending() > 0) {
                     c.flush();
                 }
             }
             self.reap();
+        }
+    }
+
+    /// Turns the poller's interest in writing on for sockets with output waiting, off for
+    /// the others (level-triggered writability would otherwise wake the thread constantly).
+    fn watch_writes(&mut self) {
+        for (id, c) in self.conns.iter_mut() {
+            let want = c.pending() > 0;
+            if want != c.want_write && self.poller.set_write(c.fd, *id, want).is_ok() {
+                c.want_write = want;
+            }
         }
     }
 
@@ -446,7 +450,12 @@ impl Writer {
             last_progress: now,
             closing_since: None,
             dead: false,
+            want_write: false,
         };
+        if let Err(e) = self.poller.add(fd, nc.id) {
+            log::warn!("socket: cannot watch it: {e}");
+            return;
+        }
         for f in conn.feed.take_replay() {
             conn.queue_text(&f);
         }
@@ -545,7 +554,13 @@ impl Writer {
     /// Drops the sockets that are done.
     fn reap(&mut self) {
         let before = self.conns.len();
-        self.conns.retain(|_, c| !c.dead);
+        let poller = &mut self.poller;
+        self.conns.retain(|_, c| {
+            if c.dead {
+                poller.remove(c.fd); // before the descriptor closes
+            }
+            !c.dead
+        });
         let gone = before - self.conns.len();
         if gone > 0 {
             self.counters.closed_dead.fetch_add(gone as u64, Ordering::Relaxed);

@@ -41,10 +41,11 @@ impl FdIndex {
                     break;
                 }
             }
-            if !owned.contains(&fd) && addr_of(fd, false).map(canonical) == Some(peer) {
-                if addr_of(fd, true).map(|a| a.port()) == Some(local_port) {
-                    found.push(fd);
-                }
+            if !owned.contains(&fd)
+                && addr_of(fd, false).map(canonical) == Some(peer)
+                && addr_of(fd, true).map(|a| a.port()) == Some(local_port)
+            {
+                found.push(fd);
             }
             fd += 1;
         }

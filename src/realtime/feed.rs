@@ -47,9 +47,13 @@ pub struct Feed {
 /// console's `session.updated` costs database reads, and every console shows it alike.
 #[derive(Default)]
 pub struct RenderCache {
-    /// (event address, renderer address) → the event (keeping the address unique) and frame.
-    frames: HashMap<(usize, usize), (Arc<Event>, Option<Arc<str>>)>,
+    frames: HashMap<CacheKey, Cached>,
 }
+
+/// (event address, renderer address).
+type CacheKey = (usize, usize);
+/// The event (held, so its address stays unique while cached) and its frame, if shown.
+type Cached = (Arc<Event>, Option<Arc<str>>);
 
 impl RenderCache {
     pub fn clear(&mut self) {

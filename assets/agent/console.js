@@ -862,7 +862,7 @@
       if (!C.tab) C.tab = tabFor(c);
       if (C.selected === id) { renderTabs(); renderList(); renderConv(); markRead(id); }
     }, function (e) {
-      if (e.status === 404 && C.selected === id) { C.selected = null; history.replaceState(null, '', '#/'); renderConv(); toast(e.message, 'error'); }
+      if (e.status === 404 && C.selected === id) { C.selected = null; app.classList.remove('c-has-selection'); history.replaceState(null, '', '#/'); renderConv(); toast(e.message, 'error'); }
     });
   }
 

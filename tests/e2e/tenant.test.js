@@ -61,6 +61,8 @@ describe('tenant mode', () => {
 
   it('the conversation resumes after a reload (one open session per tenant)', async () => {
     await page.reload();
-    await page.locator('[data-ob=message][data-sender=agent]', { hasText: 'menu Laporan' }).waitFor({ timeout: 10000 });
+    await page.locator('[data-ob=message][data-sender=customer]', { hasText: 'laporan UMKM' }).waitFor({ timeout: 10000 });
+    await page.locator('[data-ob=composer]').waitFor();
+    await H.shot(page, 'tenant-04-after-reload');
   });
 });

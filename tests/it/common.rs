@@ -35,17 +35,23 @@ impl TestServer {
 
     /// Starts on an existing database (restart tests).
     pub fn start_on(dir: tempfile::TempDir, db: PathBuf, args: &[&str], envs: &[(&str, &str)]) -> TestServer {
+        let verbose = std::env::var("TEST_LOG").is_ok();
+        let stderr = if verbose { Stdio::inherit() } else { Stdio::null() };
+        TestServer::spawn(dir, db, args, envs, if verbose { "info" } else { "warn" }, stderr)
+    }
+
+    fn spawn(dir: tempfile::TempDir, db: PathBuf, args: &[&str], envs: &[(&str, &str)], log_level: &str, stderr: Stdio) -> TestServer {
         let mut cmd = Command::new(BIN);
         cmd.arg("serve").arg("--addr").arg("127.0.0.1:0").arg("--db").arg(&db).args(args);
         cmd.env("OBROL_RATE_LIMIT", "off");
         for k in ["OBROL_IDENTITY_SECRET", "OBROL_JWT_SECRET", "OBROL_ADDR", "OBROL_DB", "OBROL_ROUTING"] {
             cmd.env_remove(k);
         }
-        cmd.env("RUST_LOG", if std::env::var("TEST_LOG").is_ok() { "info" } else { "warn" });
+        cmd.env("RUST_LOG", log_level);
         for (k, v) in envs {
             cmd.env(k, v);
         }
-        cmd.stdout(Stdio::piped()).stderr(if std::env::var("TEST_LOG").is_ok() { Stdio::inherit() } else { Stdio::null() });
+        cmd.stdout(Stdio::piped()).stderr(stderr);
         let mut child = cmd.spawn().expect("spawn obrol");
         let stdout = child.stdout.take().expect("stdout");
         let mut lines = BufReader::new(stdout).lines();
@@ -224,30 +230,7 @@ impl TestServer {
         let dir = tempfile::tempdir().expect("tempdir");
         let db = dir.path().join("obrol.db");
         let log = std::fs::File::create(log_file(&dir)).expect("log file");
-        let mut cmd = Command::new(BIN);
-        cmd.arg("serve").arg("--addr").arg("127.0.0.1:0").arg("--db").arg(&db).args(args);
-        cmd.env("OBROL_RATE_LIMIT", "off");
-        for k in ["OBROL_IDENTITY_SECRET", "OBROL_JWT_SECRET", "OBROL_ADDR", "OBROL_DB", "OBROL_ROUTING"] {
-            cmd.env_remove(k);
-        }
-        cmd.env("RUST_LOG", "debug");
-        for (k, v) in envs {
-            cmd.env(k, v);
-        }
-        cmd.stdout(Stdio::piped()).stderr(Stdio::from(log));
-        let mut child = cmd.spawn().expect("spawn obrol");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut lines = BufReader::new(stdout).lines();
-        let first = lines.next().expect("server printed nothing").expect("read stdout");
-        let base = first.strip_prefix("listening on ").expect("first line is 'listening on …'").trim().to_string();
-        let printed = Arc::new(Mutex::new(Vec::new()));
-        let sink = Arc::clone(&printed);
-        std::thread::spawn(move || {
-            for line in lines.map_while(Result::ok) {
-                sink.lock().expect("lock").push(line);
-            }
-        });
-        TestServer { child, base, db, dir, stdout: printed }
+        TestServer::spawn(dir, db, args, envs, "debug", Stdio::from(log))
     }
 
     /// Everything a `start_logged` server has logged so far.

@@ -1410,6 +1410,9 @@
       S.history = null;
       homeLoadedAt = 0;
       if (firstMessage) sendText(firstMessage);
+      // messages the server wrote at start (e.g. routing's "agent joined") come before ours:
+      // a cursor after our first message would skip them, so fetch the conversation once
+      syncSession(s.id);
       if (r.requiresContact && a === OSS) {
         if (cfg.contactName && validEmail(cfg.contactEmail || '')) {
           var c = { contact_name: cfg.contactName, contact_email: cfg.contactEmail };
@@ -1500,6 +1503,18 @@
         render();
       }
     });
+  }
+
+  function syncSession(id) {
+    return api().session(id).then(function (r) {
+      if (!S.session || S.session.id !== id) return;
+      var contact = S.session.contact;
+      assign(S.session, r.session);
+      if (contact && !r.session.contact) S.session.contact = contact;
+      if (S.currentSession && S.currentSession.id === id && S.currentSession !== S.session) assign(S.currentSession, r.session);
+      mergeServerList(r.messages);
+      if (S.view === 'chat') { refreshChatChrome(); renderMessages(false); }
+    }, function () { /* the socket's catch-up covers it */ });
   }
 
   function newChat() {

@@ -140,6 +140,7 @@
       min: '{n} mnt',
       hour: '{n} j',
       justNow: 'baru saja',
+      justArrived: 'baru masuk',
       back: 'Kembali',
       details: 'Detail',
       me: 'saya'
@@ -272,6 +273,7 @@
       min: '{n} min',
       hour: '{n} h',
       justNow: 'just now',
+      justArrived: 'just arrived',
       back: 'Back',
       details: 'Details',
       me: 'me'
@@ -350,6 +352,11 @@
     if (sameDay(d, new Date())) return t('today');
     if (sameDay(d, new Date(Date.now() - 864e5))) return t('yesterday');
     return d.toLocaleDateString(locale(), { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
+  }
+  function waited(iso) {
+    var d = toDate(iso);
+    if (!d || Date.now() - d.getTime() < 60000) return t('justArrived');
+    return t('waitingFor', { t: ago(iso) });
   }
   function ago(iso) {
     var d = toDate(iso);
@@ -490,7 +497,9 @@
     departments: null,
     sound: localStorage.getItem(KEY + 'sound') !== 'off',
     mobilePane: 'list',
-    showDetails: true
+    showDetails: true,
+    rung: {},
+    inboxLoaded: false
   };
   function readMap() { try { return JSON.parse(localStorage.getItem(KEY + 'read') || '{}') || {}; } catch (e) { return {}; } }
   function saveRead() {
@@ -752,6 +761,11 @@
       if (closed) C.closedLoaded = true;
       C.waitingCount = waiting.length;
       for (var id in C.convs) seedUnread(C.convs[id]);
+      // new chats found by a reload (polling, reconnect) ring like live ones; the first load
+      // only learns what is already there
+      waiting.forEach(function (c) { if (C.inboxLoaded && !q) notifyNew(c); else C.rung['new:' + c.id] = true; });
+      active.forEach(function (c) { if (isMine(c)) { if (C.inboxLoaded && !q) notifyAssigned(c); else C.rung['mine:' + c.id] = true; } });
+      C.inboxLoaded = true;
       if (C.view === 'inbox') { renderTabs(); renderList(); if (C.selected) { renderConvHeader(); renderDetails(); } }
       updateTitle();
     }, function (e) {
@@ -819,7 +833,7 @@
     var prio = c.priority === 'high' || c.priority === 'urgent' ? h('span', { class: 'c-prio c-prio-' + c.priority }, icon('flag'), t('priority_' + c.priority)) : null;
     var preview = lm ? (lm.sender_type === 'agent' ? (lm.sender_id === C.me.number || (lm.sender_name && lm.sender_name === C.me.name) ? t('you') + ': ' : (lm.sender_name || t('agent')) + ': ') : '') + lm.message : (c.topic || '');
     var meta = c.status === 'waiting'
-      ? h('span', { class: 'c-wait' }, icon('clock'), t('waitingFor', { t: ago(c.started_at) }))
+      ? h('span', { class: 'c-wait' }, icon('clock'), waited(c.started_at))
       : c.status === 'active' && !isMine(c) && c.agent ? h('span', { class: 'c-owner' }, c.agent.name) : null;
     return h('button', {
       class: 'c-item' + (c.id === C.selected ? ' c-selected' : '') + (unread ? ' c-unread' : ''), type: 'button', role: 'option',
@@ -983,7 +997,7 @@
     }
     if (c.status === 'waiting') {
       E.footer.appendChild(h('div', { class: 'c-foot-note c-foot-waiting' },
-        h('div', { class: 'c-foot-text' }, icon('clock'), h('span', null, t('waitingBanner'), ' ', c.queue_position ? t('queuePos', { n: c.queue_position }) + ' · ' : '', t('waitingFor', { t: ago(c.started_at) }))),
+        h('div', { class: 'c-foot-text' }, icon('clock'), h('span', null, t('waitingBanner'), ' ', c.queue_position ? t('queuePos', { n: c.queue_position }) + ' · ' : '', waited(c.started_at))),
         h('button', { class: 'c-btn c-btn-primary', type: 'button', 'data-c': 'accept-footer', onclick: function () { accept(c.id); } }, icon('check'), t('accept'))));
       return;
     }
@@ -1257,9 +1271,10 @@
       var before = C.convs[conv.id] ? { status: C.convs[conv.id].status, agent: C.convs[conv.id].agent } : null;
       upsert(conv);
       if (conv.status === 'waiting' && (!before || before.status !== 'waiting')) {
-        notify(t('newChat'), t('newChatFrom', { topic: conv.topic || displayName(conv) }), conv.id);
+        delete C.rung['new:' + conv.id];
+        notifyNew(conv);
       } else if (conv.status === 'active' && isMine(conv) && !(before && before.agent && before.agent.id === C.me.id)) {
-        notify(t('newChat'), t('assigned', { topic: conv.topic || displayName(conv) }), conv.id);
+        notifyAssigned(conv);
       }
       if (C.selected === conv.id && before && before.status !== conv.status) loadConversation(conv.id);
     } else if (ev.type === 'typing') {
@@ -1384,6 +1399,16 @@
     if (Notification.permission === 'default') Notification.requestPermission().then(renderRailToggles);
     else renderRailToggles();
   }
+  function notifyNew(c) {
+    if (C.rung['new:' + c.id]) return;
+    C.rung['new:' + c.id] = true;
+    notify(t('newChat'), t('newChatFrom', { topic: c.topic || displayName(c) }), c.id);
+  }
+  function notifyAssigned(c) {
+    if (C.rung['mine:' + c.id]) return;
+    C.rung['mine:' + c.id] = true;
+    notify(t('newChat'), t('assigned', { topic: c.topic || displayName(c) }), c.id);
+  }
   var lastNotify = 0;
   function notify(title, body, id) {
     C.notified = (C.notified || 0) + 1;
@@ -1398,9 +1423,11 @@
     }
   }
   function updateTitle() {
-    var unread = Object.keys(C.unread).length;
-    var waiting = idsFor('waiting').length;
-    var n = unread + waiting;
+    // conversations that need attention: unread ones and waiting ones, each counted once
+    var need = {};
+    Object.keys(C.unread).forEach(function (id) { need[id] = true; });
+    idsFor('waiting').forEach(function (c) { need[c.id] = true; });
+    var n = Object.keys(need).length;
     D.title = (n ? '(' + n + ') ' : '') + 'obrol — ' + t('console');
     if (E.railBadge) { E.railBadge.hidden = !n; E.railBadge.textContent = n > 99 ? '99+' : String(n); }
   }

@@ -9,6 +9,7 @@ const H = require('./helpers');
 const SITI = { email: 'siti@example.com', name: 'Siti Rahma', password: 'rahasia-siti-1', role: 'admin' };
 const BUDI = { email: 'budi.agen@example.com', name: 'Budi Agen', password: 'rahasia-budi-1' };
 const TOPIC = 'Status pembayaran retribusi';
+const TOPIC_CHECK = 'pembayaran retribusi';
 
 describe('agent console: accept, transfer, close', () => {
   let server, browser, siti, budi, visitor;
@@ -24,8 +25,24 @@ describe('agent console: accept, transfer, close', () => {
     await server?.stop();
   });
 
-  it('a new chat waits in the queue; the visitor sees their place in it', async () => {
+  it('a new chat waits in the queue (with a sound and a browser notification); the visitor sees their place in it', async () => {
+    // record WebAudio beeps and notifications; pretend Siti's tab is in the background
+    await siti.context().grantPermissions(['notifications'], { origin: server.url });
+    await siti.addInitScript(() => {
+      window.__beeps = 0;
+      window.__notes = [];
+      const AC = window.AudioContext;
+      const create = AC.prototype.createOscillator;
+      AC.prototype.createOscillator = function () { window.__beeps++; return create.call(this); };
+      const N = window.Notification;
+      window.Notification = function (title, opts) { window.__notes.push({ title, body: opts && opts.body }); return { close() {} }; };
+      window.Notification.permission = 'granted';
+      window.Notification.requestPermission = () => Promise.resolve('granted');
+      Object.defineProperty(document, 'visibilityState', { get: () => window.__hidden ? 'hidden' : 'visible' });
+      void N;
+    });
     await H.consoleLogin(siti, server, SITI.email, SITI.password);
+    await siti.evaluate(() => { window.__hidden = true; });
     await H.consoleLogin(budi, server, BUDI.email, BUDI.password);
     await visitor.goto(server.url + '/');
     await H.startWidgetChat(visitor, { topic: TOPIC, message: 'Pembayaran saya belum terverifikasi.', name: 'Dewi Lestari', email: 'dewi@example.com' });
@@ -36,6 +53,11 @@ describe('agent console: accept, transfer, close', () => {
     const item = siti.locator('[data-c=item][data-status=waiting]', { hasText: TOPIC });
     await item.waitFor({ timeout: 10000 });
     await siti.locator('[data-c=count-waiting]', { hasText: '1' }).waitFor();
+    await siti.waitForFunction(() => window.__notes.length > 0, null, { timeout: 10000 });
+    const notes = await siti.evaluate(() => window.__notes);
+    assert.ok(notes.some((n) => (n.body || '').includes(TOPIC_CHECK)), JSON.stringify(notes));
+    assert.ok(await siti.evaluate(() => window.__beeps) > 0, 'a notification sound played');
+    await siti.evaluate(() => { window.__hidden = false; });
     await H.shot(siti, 'console-10-queue');
   });
 

@@ -32,11 +32,11 @@ impl Db {
             Synchronous::Normal => "NORMAL",
             Synchronous::Full => "FULL",
         };
+        // WAL is a property of the file, set once in `migrate`; switching the journal mode on
+        // every new pooled connection can itself hit "database is locked" under load.
         let manager = SqliteConnectionManager::file(path).with_init(move |c| {
             c.busy_timeout(Duration::from_secs(10))?;
-            c.execute_batch(&format!(
-                "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = {sync_pragma};"
-            ))
+            c.execute_batch(&format!("PRAGMA foreign_keys = ON; PRAGMA synchronous = {sync_pragma};"))
         });
         let pool = Pool::builder()
             .max_size(16)
@@ -50,6 +50,10 @@ impl Db {
 
     fn migrate(&self) -> Result<()> {
         let mut conn = self.conn()?;
+        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(Error::Internal(format!("cannot switch the database to WAL (journal_mode is {mode})")));
+        }
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         if version == 0 {

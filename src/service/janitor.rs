@@ -17,6 +17,8 @@ pub fn close_idle(app: &App) -> Result<usize> {
     let stale = app.db.read(|c| sessions::idle_since(c, &before, 100))?;
     let mut closed = 0;
     for s in stale {
+        // the system message must reach sockets in seq order, like every other message
+        let _order = app.hub.message_order();
         let events = app.db.write(|tx| {
             // re-checked inside the write: a message may have arrived since the read
             if sessions::is_idle(tx, &s.id, &before)? {

@@ -1135,8 +1135,14 @@
       m.button('do-transfer').disabled = false;
     }
     var conv = C.convs[id];
-    api('GET', 'agents').then(function (r) {
-      var list = listOf(r, 'agents').filter(function (a) { return a.id !== C.me.id && !a.disabled && !(conv && conv.agent && conv.agent.id === a.id); });
+    // /directory lists agents and departments for every agent (GET /agents is admin-only)
+    api('GET', 'directory').then(function (r) { fillAgents(listOf(r, 'agents')); fillDepts(listOf(r && r.departments, 'departments')); }, function () {
+      api('GET', 'agents').then(function (r) { fillAgents(listOf(r, 'agents')); }, function () { cant(agentsBox); });
+      api('GET', 'departments').then(function (r) { fillDepts(listOf(r, 'departments')); }, function () { cant(deptBox); });
+    });
+    function cant(box) { clear(box); box.appendChild(h('div', { class: 'c-muted c-small' }, t('cantList'))); }
+    function fillAgents(all) {
+      var list = all.filter(function (a) { return a.id !== C.me.id && !a.disabled && !(conv && conv.agent && conv.agent.id === a.id); });
       clear(agentsBox);
       if (!list.length) agentsBox.appendChild(h('div', { class: 'c-muted c-small' }, t('noAgents')));
       list.sort(function (a, b) { return (a.status === 'online' ? 0 : 1) - (b.status === 'online' ? 0 : 1) || String(a.name).localeCompare(b.name); });
@@ -1148,9 +1154,8 @@
         el.addEventListener('click', function () { choose(el, { agent_id: a.id }); });
         agentsBox.appendChild(el);
       });
-    }, function () { clear(agentsBox); agentsBox.appendChild(h('div', { class: 'c-muted c-small' }, t('cantList'))); });
-    api('GET', 'departments').then(function (r) {
-      var list = listOf(r, 'departments');
+    }
+    function fillDepts(list) {
       clear(deptBox);
       if (!list.length) deptBox.appendChild(h('div', { class: 'c-muted c-small' }, t('noDepartments')));
       list.forEach(function (d) {
@@ -1159,7 +1164,7 @@
         el.addEventListener('click', function () { choose(el, { department_id: d.id }); });
         deptBox.appendChild(el);
       });
-    }, function () { clear(deptBox); deptBox.appendChild(h('div', { class: 'c-muted c-small' }, t('cantList'))); });
+    }
   }
   function deptName(a) { var d = a.department; return d ? (typeof d === 'string' ? d : d.name) : ''; }
 

@@ -1058,9 +1058,21 @@
     if (s.status === 'waiting') return t('waiting');
     return t('active');
   }
+  // the assigned agent's name; tenant sessions only carry agent_id, so fall back to the name
+  // on the latest agent message
+  function currentAgentName() {
+    var s = S.session;
+    if (s && s.agent && s.agent.name) return s.agent.name;
+    if (!s || !s.agent) return null;
+    for (var i = S.messages.length - 1; i >= 0; i--) {
+      if (S.messages[i].senderType === 'agent' && S.messages[i].senderName) return S.messages[i].senderName;
+    }
+    return null;
+  }
+
   function renderChatHeader() {
     var s = S.session;
-    var agentName = s.agent && s.agent.name;
+    var agentName = currentAgentName();
     var hdr = h('header', { class: 'ob-header ob-header-bar ob-header-chat', 'data-ob': 'chat-header' },
       h('button', { class: 'ob-hbtn', type: 'button', 'aria-label': t('back'), title: t('back'), 'data-ob': 'back', onclick: function () { go('home'); } }, icon('back')),
       h('div', { class: 'ob-avatar' + (agentName ? '' : ' ob-avatar-team') }, agentName ? initials(agentName) : icon('chat')),
@@ -1181,7 +1193,7 @@
   }
 
   function agentName(m) {
-    return m.senderName || (S.session && S.session.agent && S.session.agent.name) || t('agent');
+    return m.senderName || currentAgentName() || t('agent');
   }
 
   function renderMessage(m, first, last) {
@@ -1587,6 +1599,7 @@
     local.forEach(function (m) {
       var stored = m.clientId && msgs.filter(function (y) { return y.clientId === m.clientId; })[0];
       if (!stored) S.messages.push(m);
+      else { m.id = stored.id; m.state = 'sent'; }
     });
   }
 
@@ -1610,7 +1623,11 @@
         renderLauncher();
       }
     }
-    if (onScreen && S.view === 'chat') { renderMessages(m.senderType === 'customer'); markRead(); }
+    if (onScreen && S.view === 'chat') {
+      renderMessages(m.senderType === 'customer');
+      if (m.senderType === 'agent' && m.senderName && !(S.session.agent && S.session.agent.name)) refreshChatChrome();
+      markRead();
+    }
     else if (S.view === 'home') updateHome();
   }
 
@@ -1631,9 +1648,13 @@
     m.state = 'pending';
     renderMessages(false);
     api().send(sid, m.text, m.clientId).then(function (r) {
-      // the socket may have delivered the server copy first
-      var dup = S.messages.filter(function (x) { return x !== m && x.id && x.id === r.id; })[0];
-      if (dup) S.messages.splice(S.messages.indexOf(dup), 1);
+      // the socket or a refetch may have brought the server copy first: if our optimistic copy
+      // is still listed, it stays (in place) and the server copy goes; if a refetch already
+      // replaced it, the server copy stays
+      if (S.messages.indexOf(m) >= 0) {
+        var dup = S.messages.filter(function (x) { return x !== m && x.id && x.id === r.id; })[0];
+        if (dup) S.messages.splice(S.messages.indexOf(dup), 1);
+      }
       m.id = r.id;
       m.createdAt = r.createdAt || m.createdAt;
       m.state = 'sent';

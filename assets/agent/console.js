@@ -81,6 +81,7 @@
       family_oss: 'Widget situs',
       family_tenant: 'Tenant',
       tenant: 'Tenant',
+      tenantUser: 'Pengguna #{n}',
       started: 'Dimulai',
       ended: 'Selesai',
       queue: 'Posisi antrean',
@@ -214,6 +215,7 @@
       family_oss: 'Website widget',
       family_tenant: 'Tenant',
       tenant: 'Tenant',
+      tenantUser: 'User #{n}',
       started: 'Started',
       ended: 'Ended',
       queue: 'Queue position',
@@ -322,7 +324,7 @@
     return x;
   }
   function initials(name) {
-    var p = String(name || '').trim().split(/\s+/).filter(Boolean);
+    var p = String(name || '').trim().split(/\s+/).map(function (w) { return w.replace(/^[^0-9A-Za-z\u00C0-\uFFFF]+/, ''); }).filter(Boolean);
     if (!p.length) return '?';
     return (p[0][0] + (p.length > 1 ? p[p.length - 1][0] : '')).toUpperCase();
   }
@@ -845,7 +847,7 @@
         h('div', { class: 'c-item-row' },
           h('span', { class: 'c-item-name', 'data-c': 'item-name' }, name),
           h('span', { class: 'c-item-time' }, fmtShort(lastAt(c)))),
-        h('div', { class: 'c-item-topic' }, c.family === 'tenant' ? h('span', { class: 'c-tag c-tag-tenant' }, t('tenant') + ' #' + c.tenant_id) : null, c.topic || ''),
+        h('div', { class: 'c-item-topic' }, c.family === 'tenant' ? h('span', { class: 'c-tag c-tag-tenant' }, t('family_tenant')) : null, c.topic || ''),
         h('div', { class: 'c-item-row' },
           h('span', { class: 'c-item-preview', 'data-c': 'item-preview' }, preview),
           unread ? h('span', { class: 'c-unread-badge', 'data-c': 'unread' }, String(unread)) : null),
@@ -965,7 +967,8 @@
     var c = C.convs[C.selected];
     var mine = m.sender_type === 'agent';
     var myOwn = mine && (m._local || m.sender_id === C.me.number || m.sender_name === C.me.name);
-    var who = mine ? (myOwn ? t('you') : (m.sender_name || t('agent'))) : displayName(c);
+    var who = mine ? (myOwn ? t('you') : (m.sender_name || t('agent')))
+      : c && c.family === 'tenant' && m.sender_id != null ? t('tenantUser', { n: m.sender_id }) : displayName(c);
     var row = h('div', { class: 'c-msg ' + (mine ? 'c-msg-agent' : 'c-msg-visitor') + (first ? ' c-first' : '') + (last ? ' c-last' : ''),
       'data-c': 'message', 'data-sender': m.sender_type, 'data-state': m._state || 'sent', 'data-id': m.id || '' });
     if (first) row.appendChild(h('div', { class: 'c-msg-name' }, who));
@@ -1179,8 +1182,11 @@
     if (C.selected === id) renderMessages(false);
     api('POST', 'conversations/' + encodeURIComponent(id) + '/messages', { message: m.message, client_id: m.client_id }).then(function (r) {
       var list = C.messages[id] || [];
-      var dup = list.filter(function (x) { return x !== m && x.id && x.id === r.id; })[0];
-      if (dup) list.splice(list.indexOf(dup), 1);
+      // keep one copy: ours if still listed, else the one a refetch or the socket brought
+      if (list.indexOf(m) >= 0) {
+        var dup = list.filter(function (x) { return x !== m && x.id && x.id === r.id; })[0];
+        if (dup) list.splice(list.indexOf(dup), 1);
+      }
       m.id = r.id;
       m.created_at = r.created_at || m.created_at;
       m._state = 'sent';

@@ -77,6 +77,38 @@ describe('optimistic send and retry', () => {
   });
 });
 
+describe('a slow acknowledgement racing a refetch', () => {
+  let server, browser;
+  before(async () => {
+    server = await H.startServer();
+    browser = await H.launch();
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('the first message shows exactly once when its 201 arrives after the conversation was refetched', async () => {
+    const page = await H.newPage(browser);
+    // the server stores the first message at once, but the browser gets the answer 1.5 s later,
+    // after the widget's post-start refetch already brought the stored copy
+    await page.route('**/api/chat/session/*/messages', async (route) => {
+      if (route.request().method() !== 'POST') return route.continue();
+      const res = await route.fetch();
+      await H.sleep(1500);
+      await route.fulfill({ response: res });
+    });
+    await page.goto(server.url + '/');
+    await H.startWidgetChat(page, { topic: 'Balasan lambat', message: 'Pesan pertama yang lambat dikonfirmasi' });
+    const msg = page.locator('[data-ob=message]', { hasText: 'lambat dikonfirmasi' });
+    await msg.and(page.locator('[data-state=sent]')).waitFor();
+    await H.sleep(2000);
+    assert.equal(await msg.count(), 1, 'shown once, and still shown');
+    assert.equal(await msg.getAttribute('data-state'), 'sent');
+    assert.deepEqual(page.errors, []);
+  });
+});
+
 describe('long-poll fallback', () => {
   let server, browser;
   before(async () => {

@@ -52,6 +52,8 @@ describe('agent console: accept, transfer, close', () => {
     await H.shot(visitor, 'widget-10-queue-position');
     const item = siti.locator('[data-c=item][data-status=waiting]', { hasText: TOPIC });
     await item.waitFor({ timeout: 10000 });
+    // the visitor's unread message is counted on the item
+    await item.locator('[data-c=unread]').waitFor({ timeout: 10000 });
     await siti.locator('[data-c=count-waiting]', { hasText: '1' }).waitFor();
     await siti.waitForFunction(() => window.__notes.length > 0, null, { timeout: 10000 });
     const notes = await siti.evaluate(() => window.__notes);
@@ -63,6 +65,8 @@ describe('agent console: accept, transfer, close', () => {
 
   it('Siti accepts it and replies; the visitor sees her name', async () => {
     await siti.locator('[data-c=item][data-status=waiting]', { hasText: TOPIC }).click();
+    // opening it reads it
+    await siti.locator('[data-c=item][data-status=waiting] [data-c=unread]').waitFor({ state: 'detached' });
     await siti.click('[data-c=accept]');
     await siti.locator('[data-c=reply]').waitFor({ timeout: 10000 });
     assert.equal(await siti.locator('[data-c=conv-status]').textContent(), 'Aktif');

@@ -191,7 +191,8 @@ pub fn session_value(c: &rusqlite::Connection, s: Session) -> Result<Value> {
     Ok(session_json(&tenant::load(c, s)?))
 }
 
-/// Seed 002 `ChatSession`; `agent_id` (the agent's number) is omitted while unassigned.
+/// Seed 002 `ChatSession`; `agent_id` (the agent's number) and the added `agent_name` are
+/// omitted while unassigned.
 pub fn session_json(ts: &TenantSession) -> Value {
     let s = &ts.session;
     let mut obj = json!({
@@ -203,6 +204,9 @@ pub fn session_json(ts: &TenantSession) -> Value {
     });
     if let Some(n) = ts.agent_number {
         obj["agent_id"] = json!(n);
+    }
+    if let Some(name) = &ts.agent_name {
+        obj["agent_name"] = json!(name);
     }
     obj
 }

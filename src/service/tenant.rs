@@ -72,6 +72,8 @@ pub fn authorize(app: &App, p: Principal, tenant_header: Option<&str>) -> Result
 pub struct TenantSession {
     pub session: Session,
     pub agent_number: Option<i64>,
+    /// The assigned agent's name (an addition to the seed's `ChatSession`, for display).
+    pub agent_name: Option<String>,
 }
 
 /// The session as the tenant family shows it (for renderers outside a request, e.g. a
@@ -81,11 +83,12 @@ pub fn load(c: &Connection, session: Session) -> Result<TenantSession> {
 }
 
 fn with_agent(c: &Connection, session: Session) -> Result<TenantSession> {
-    let agent_number = match &session.agent_id {
-        Some(id) => agents::get(c, id)?.map(|a| a.number),
+    let agent = match &session.agent_id {
+        Some(id) => agents::get(c, id)?,
         None => None,
     };
-    Ok(TenantSession { session, agent_number })
+    let (agent_number, agent_name) = agent.map(|a| (a.number, a.name)).unzip();
+    Ok(TenantSession { session, agent_number, agent_name })
 }
 
 /// The session if it is a tenant session of the caller's tenant; 404 otherwise.

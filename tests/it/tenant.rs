@@ -128,12 +128,14 @@ fn assert_field_err(r: &Resp, field: &str) {
     assert!(r.body["errors"][field].is_array(), "errors should name {field}: {}", r.text);
 }
 
-/// The seed's ChatSession, exactly (agent_id present only when assigned).
+/// The seed's ChatSession, exactly (agent_id, with the added agent_name, present only when
+/// assigned).
 fn assert_session(v: &Value) {
     let mut want = vec!["created_at", "id", "status", "tenant_id", "updated_at"];
     if v.get("agent_id").is_some() {
         assert!(v["agent_id"].is_i64(), "{v}");
-        want.insert(0, "agent_id");
+        assert!(v["agent_name"].is_string(), "{v}");
+        want.splice(0..0, ["agent_id", "agent_name"]);
     }
     assert_eq!(keys(v), want, "{v}");
     assert!(uuid::Uuid::parse_str(v["id"].as_str().unwrap_or("")).is_ok());

@@ -1,5 +1,6 @@
 //! The socket writer threads. Each owns a share of the sockets (the least loaded takes the
-//! next one) and drives them with non-blocking I/O and epoll (`fds::Poller`): it turns queued hub events into frames,
+//! next one) and drives them with non-blocking I/O and a `polling::Poller` (epoll on Linux,
+//! kqueue on the BSDs and macOS; level-triggered): it turns queued hub events into frames,
 //! writes what each socket's kernel buffer accepts, reads what clients send (close and ping
 //! frames, end of stream), sends heartbeats, and closes dead, lagging or too slow sockets.
 //! A thread never waits on one client, so a slow client only grows its own buffer (and is
@@ -7,17 +8,16 @@
 //! a thread per socket hit the thread ceiling near 8,000 sockets; shared writers held 9,500.
 
 use super::feed::{Feed, RenderCache, Scope, PING};
-use super::fds::{self, FdIndex};
+use super::fds::Upgraded;
 use super::frame::{self, Decoded};
 use super::presence::ConsoleGuard;
 use crate::hub::{Event, Listener};
 use crate::service::App;
 use crate::store::{messages, sessions};
-use rouille::ReadWrite;
+use polling::{Event as Interest, Events, PollMode, Poller};
 use std::collections::{HashMap, VecDeque};
 use std::io::{ErrorKind, Read, Write};
-use std::os::fd::{AsRawFd, RawFd};
-use std::os::unix::net::UnixStream;
+use std::os::fd::{AsFd, AsRawFd};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, Sender, TryRecvError};
 use std::sync::{Arc, Mutex};
@@ -39,9 +39,7 @@ const REPLAY_LOW_WATER: usize = 64 * 1024;
 /// How long a closing socket may take to flush its close frame.
 const CLOSE_GRACE: Duration = Duration::from_secs(5);
 /// Longest sleep of a writer thread (heartbeats and limits are checked this often).
-const TICK_MS: i32 = 1000;
-/// The poller token of the wake-up socket (socket ids start at 1).
-const WAKE_TOKEN: u64 = 0;
+const TICK: Duration = Duration::from_secs(1);
 /// Queue positions are re-sent at most this often (a busy queue changes constantly).
 const QUEUE_REFRESH: Duration = Duration::from_secs(1);
 /// Waiting sessions whose position is tracked.
@@ -66,11 +64,10 @@ pub enum Cmd {
     Shutdown,
 }
 
-/// The sending side of a writer thread: commands, and a byte on a socket pair to wake its
-/// `poll`.
+/// The sending side of a writer thread: commands, and its poller to wake it.
 pub struct WriterHandle {
     tx: Mutex<Sender<Cmd>>,
-    wake: UnixStream,
+    poller: Arc<Poller>,
     /// Sockets this writer owns (to spread new ones).
     pub load: AtomicUsize,
     /// The queue changed since this writer last re-sent queue positions.
@@ -81,15 +78,22 @@ impl WriterHandle {
     /// The waiting queue changed: waiting visitors' positions may have too.
     pub fn queue_changed(&self) {
         if !self.queue_dirty.swap(true, Ordering::SeqCst) {
-            let _ = (&self.wake).write(&[1]);
+            self.wake();
         }
     }
 
     pub fn send(&self, cmd: Cmd) {
         let sent = self.tx.lock().unwrap_or_else(|p| p.into_inner()).send(cmd).is_ok();
         if sent {
-            // A full pair means wake-ups are already pending: nothing is lost.
-            let _ = (&self.wake).write(&[1]);
+            self.wake();
+        }
+    }
+
+    /// Wakes the writer's `wait`. It takes its commands after every wait, and a wake-up
+    /// still pending from before counts, so nothing sent before this call is left waiting.
+    fn wake(&self) {
+        if let Err(e) = self.poller.notify() {
+            log::error!("socket writer: cannot wake it: {e}");
         }
     }
 }
@@ -145,18 +149,6 @@ impl Mailbox {
     }
 }
 
-/// Descriptors reserved in the index; released (before the stream closes them) on drop.
-pub struct FdGuard {
-    pub index: Arc<FdIndex>,
-    pub fds: Vec<RawFd>,
-}
-
-impl Drop for FdGuard {
-    fn drop(&mut self) {
-        self.index.release(&self.fds);
-    }
-}
-
 /// Counts one open socket against the cap; dropping it frees the place.
 pub struct Permit(pub Arc<AtomicUsize>);
 
@@ -169,9 +161,7 @@ impl Drop for Permit {
 /// A socket whose 101 has been sent, on its way to its writer.
 pub struct NewConn {
     pub id: u64,
-    // Field order is drop order: the descriptors leave the index before the stream closes them.
-    pub fds: FdGuard,
-    pub stream: Box<dyn ReadWrite + Send>,
+    pub conn: Upgraded,
     pub feed: Feed,
     pub mailbox: Arc<Mailbox>,
     pub listener: Option<Listener>,
@@ -182,13 +172,11 @@ pub struct NewConn {
 }
 
 struct Conn {
-    // Drop order matters here too: unsubscribe, then release descriptors, then close.
+    // Drop order matters: unsubscribe, then release the descriptors and close (`Upgraded`).
     listener: Option<Listener>,
-    _fds: FdGuard,
-    _stream: Box<dyn ReadWrite + Send>,
+    sock: Upgraded,
     _permit: Permit,
     console: Option<ConsoleGuard>,
-    fd: RawFd,
     feed: Feed,
     mailbox: Arc<Mailbox>,
     replay_until: Option<i64>,
@@ -230,7 +218,7 @@ impl Conn {
     /// Writes what the kernel takes now.
     fn flush(&mut self) {
         while self.pending() > 0 {
-            match fds::send(self.fd, &self.out[self.out_pos..]) {
+            match self.sock.write(&self.out[self.out_pos..]) {
                 Ok(0) => break,
                 Ok(n) => {
                     self.out_pos += n;
@@ -257,7 +245,7 @@ impl Conn {
     fn read(&mut self) {
         let mut buf = [0u8; 4096];
         loop {
-            match fds::recv(self.fd, &mut buf) {
+            match self.sock.read(&mut buf) {
                 Ok(0) => {
                     self.dead = true;
                     return;
@@ -306,9 +294,8 @@ impl Conn {
 /// One writer thread's state.
 pub struct Writer {
     app: Arc<App>,
-    poller: fds::Poller,
+    poller: Arc<Poller>,
     rx: Receiver<Cmd>,
-    wake: UnixStream,
     handle: Arc<WriterHandle>,
     counters: Arc<Counters>,
     heartbeat: Duration,
@@ -321,15 +308,11 @@ pub struct Writer {
 impl Writer {
     /// A writer and its handle.
     pub fn new(app: Arc<App>, counters: Arc<Counters>, heartbeat: Duration) -> std::io::Result<(Writer, Arc<WriterHandle>)> {
-        let (a, b) = UnixStream::pair()?;
-        a.set_nonblocking(true)?;
-        b.set_nonblocking(true)?;
         let (tx, rx) = std::sync::mpsc::channel();
-        let mut poller = fds::Poller::new()?;
-        poller.add(a.as_raw_fd(), WAKE_TOKEN)?;
+        let poller = Arc::new(Poller::new()?);
         let handle = Arc::new(WriterHandle {
             tx: Mutex::new(tx),
-            wake: b,
+            poller: Arc::clone(&poller),
             load: AtomicUsize::new(0),
             queue_dirty: std::sync::atomic::AtomicBool::new(false),
         });
@@ -337,7 +320,6 @@ impl Writer {
             app,
             poller,
             rx,
-            wake: a,
             handle: Arc::clone(&handle),
             counters,
             heartbeat,
@@ -350,7 +332,7 @@ impl Writer {
     }
 
     pub fn run(mut self) {
-        let mut ready: Vec<fds::Ready> = Vec::new();
+        let mut events = Events::new();
         loop {
             if self.commands() {
                 self.close_all();
@@ -366,24 +348,25 @@ impl Writer {
             self.reap();
             self.watch_writes();
 
-            let timeout = if busy { 0 } else { queue_wait.map_or(TICK_MS, |w| (w.as_millis() as i32).clamp(1, TICK_MS)) };
-            ready.clear();
-            if let Err(e) = self.poller.wait(&mut ready, timeout) {
+            let timeout = if busy {
+                Duration::ZERO
+            } else {
+                queue_wait.map_or(TICK, |w| w.clamp(Duration::from_millis(1), TICK))
+            };
+            events.clear();
+            if let Err(e) = self.poller.wait(&mut events, Some(timeout)) {
                 log::error!("socket writer: wait failed: {e}");
                 std::thread::sleep(Duration::from_millis(100));
                 continue;
             }
-            for r in &ready {
-                if r.token == WAKE_TOKEN {
-                    let mut sink = [0u8; 256];
-                    while matches!((&self.wake).read(&mut sink), Ok(n) if n > 0) {}
-                    continue;
-                }
-                let Some(c) = self.conns.get_mut(&r.token) else { continue };
-                if r.readable || r.broken {
+            // (wake-ups from `notify` are not listed: the commands are taken at the top)
+            for ev in events.iter() {
+                let Some(c) = self.conns.get_mut(&(ev.key as u64)) else { continue };
+                // readable includes hang-up and error: reading finds out how it ended
+                if ev.readable {
                     c.read();
                 }
-                if !c.dead && (r.writable || c.pending() > 0) {
+                if !c.dead && (ev.writable || c.pending() > 0) {
                     c.flush();
                 }
             }
@@ -396,7 +379,7 @@ impl Writer {
     fn watch_writes(&mut self) {
         for (id, c) in self.conns.iter_mut() {
             let want = c.pending() > 0;
-            if want != c.want_write && self.poller.set_write(c.fd, *id, want).is_ok() {
+            if want != c.want_write && self.poller.modify_with_mode(&c.sock, interest(*id, want), PollMode::Level).is_ok() {
                 c.want_write = want;
             }
         }
@@ -426,20 +409,16 @@ impl Writer {
 
     fn attach(&mut self, nc: NewConn) {
         self.counters.opened.fetch_add(1, Ordering::Relaxed);
-        let Some(&fd) = nc.fds.fds.first() else { return };
-        if let Err(e) = fds::set_nonblocking(fd) {
+        if let Err(e) = nc.conn.prepare(SEND_BUFFER) {
             log::warn!("socket: cannot make it non-blocking: {e}");
             return;
         }
-        fds::set_send_buffer(fd, SEND_BUFFER);
         let now = Instant::now();
         let mut conn = Conn {
             listener: nc.listener,
-            _fds: nc.fds,
-            _stream: nc.stream,
+            sock: nc.conn,
             _permit: nc.permit,
             console: nc.console,
-            fd,
             feed: nc.feed,
             mailbox: nc.mailbox,
             replay_until: nc.replay_until,
@@ -452,7 +431,10 @@ impl Writer {
             dead: false,
             want_write: false,
         };
-        if let Err(e) = self.poller.add(fd, nc.id) {
+        let fd = conn.sock.as_fd().as_raw_fd();
+        // SAFETY: `fd` is open for as long as `conn.sock` lives, and it leaves the poller
+        // before that ends (`reap`, `close_all`); if adding fails, nothing was registered.
+        if let Err(e) = unsafe { self.poller.add_with_mode(fd, interest(nc.id, false), PollMode::Level) } {
             log::warn!("socket: cannot watch it: {e}");
             return;
         }
@@ -554,10 +536,10 @@ impl Writer {
     /// Drops the sockets that are done.
     fn reap(&mut self) {
         let before = self.conns.len();
-        let poller = &mut self.poller;
+        let poller = &self.poller;
         self.conns.retain(|_, c| {
             if c.dead {
-                poller.remove(c.fd); // before the descriptor closes
+                let _ = poller.delete(&c.sock); // before the descriptor closes
             }
             !c.dead
         });
@@ -573,10 +555,18 @@ impl Writer {
         for c in self.conns.values_mut() {
             c.begin_close(1001, "server shutting down");
             c.flush();
+            let _ = self.poller.delete(&c.sock);
         }
         self.handle.load.fetch_sub(self.conns.len(), Ordering::Relaxed);
         self.conns.clear();
     }
+}
+
+/// What the poller watches a socket for: always reading (which includes hang-up and error),
+/// writing only while output waits (level-triggered writability would otherwise wake the
+/// thread constantly).
+fn interest(id: u64, write: bool) -> Interest {
+    Interest::new(id as usize, true, write)
 }
 
 /// Sends the next batch of a socket's replay; true when the replay is complete.

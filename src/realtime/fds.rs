@@ -10,7 +10,7 @@
 //!
 //! The system calls go through `socket2`, std and `rlimit`. Two `unsafe` blocks remain, both
 //! about descriptor ownership, which no crate can know: probing a descriptor number
-//! (`addrs_of`) and adopting the connection's descriptor (`Upgraded::adopt`).
+//! (`is_connection`) and adopting the connection's descriptor (`Upgraded::adopt`).
 
 use std::collections::HashSet;
 use std::io::{self, Read, Write};
@@ -67,7 +67,7 @@ impl FdIndex {
                     break;
                 }
             }
-            if !owned.contains(&fd) && addrs_of(fd).is_some_and(|(local, remote)| remote == peer && local.port() == local_port) {
+            if !owned.contains(&fd) && is_connection(fd, peer, local_port) {
                 found.push(fd);
             }
             fd += 1;
@@ -113,8 +113,9 @@ fn canonical(a: SocketAddr) -> SocketAddr {
     }
 }
 
-/// The (local, peer) addresses of descriptor number `fd`, if it is a connected socket.
-fn addrs_of(fd: RawFd) -> Option<(SocketAddr, SocketAddr)> {
+/// Whether descriptor number `fd` is a socket connected from `peer` to our `local_port`
+/// (one system call for most descriptors: the local address is asked only on a match).
+fn is_connection(fd: RawFd, peer: SocketAddr, local_port: u16) -> bool {
     // SAFETY: `fd` is just a number here: it may be closed, or closed and reused by another
     // thread while we look. The borrow lives only for two read-only queries (getsockname,
     // getpeername) that neither change nor close the descriptor; on a number that is not an
@@ -123,9 +124,8 @@ fn addrs_of(fd: RawFd) -> Option<(SocketAddr, SocketAddr)> {
     // tiny_http keeps open until that request is answered.
     let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
     let sock = SockRef::from(&borrowed);
-    let local = sock.local_addr().ok()?.as_socket()?;
-    let peer = sock.peer_addr().ok()?.as_socket()?;
-    Some((local, canonical(peer)))
+    sock.peer_addr().ok().and_then(|a| a.as_socket()).map(canonical) == Some(peer)
+        && sock.local_addr().ok().and_then(|a| a.as_socket()).map(|a| a.port()) == Some(local_port)
 }
 
 /// An upgraded connection taken over by a writer thread: non-blocking I/O on its descriptor,

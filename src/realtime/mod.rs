@@ -8,7 +8,6 @@
 
 pub mod feed;
 pub mod fds;
-pub mod frame;
 pub mod presence;
 mod writer;
 

@@ -40,6 +40,10 @@ const MAX_PENDING: usize = 512 * 1024;
 const MAX_CLIENT_PAYLOAD: usize = 64 * 1024;
 /// Read buffer of a socket (grown to a frame's size while one arrives).
 const READ_BUFFER: usize = 256;
+/// Most client messages (or 4 KiB reads of a broken client's bytes) handled per wake-up, so
+/// a client that floods cannot keep its writer thread from the other sockets; the poller
+/// is level-triggered and reports the rest on the next wait.
+const READS_PER_WAKE: usize = 64;
 /// Kernel send buffer of a socket. Fixed rather than autotuned (up to 4 MiB): with
 /// thousands of sockets, a few slow clients must not pin gigabytes of kernel memory.
 const SEND_BUFFER: usize = 128 * 1024;
@@ -320,7 +324,7 @@ impl Conn {
         if self.discard_input {
             return self.discard();
         }
-        loop {
+        for _ in 0..READS_PER_WAKE {
             match self.ws.read() {
                 Ok(Message::Close(_)) => {
                     self.begin_close(1000, ""); // the codec echoes the client's code
@@ -361,7 +365,7 @@ impl Conn {
 
     fn discard(&mut self) {
         let mut sink = [0u8; 4096];
-        loop {
+        for _ in 0..READS_PER_WAKE {
             match self.ws.get_mut().read(&mut sink) {
                 Ok(0) => {
                     self.dead = true;

@@ -8,9 +8,11 @@
 //! belong to open sockets are skipped, so a lookup costs a syscall per *other* descriptor
 //! (HTTP connections, database files), not per socket.
 //!
-//! The system calls go through `socket2`, std and `rlimit`. Two `unsafe` blocks remain, both
-//! about descriptor ownership, which no crate can know: probing a descriptor number
-//! (`is_connection`) and adopting the connection's descriptor (`Upgraded::adopt`).
+//! The system calls go through `socket2`, std and `rlimit`. What is left `unsafe` is about
+//! descriptor ownership, which no crate can know: probing a descriptor number
+//! (`is_connection`) and adopting the connection's descriptor (`Upgraded::adopt`, called
+//! once, by `Handover::build`). The writer adds the adopted descriptor to its poller (the
+//! third and last `unsafe` block of the realtime module).
 
 use std::collections::HashSet;
 use std::io::{self, Read, Write};
@@ -148,7 +150,9 @@ impl Upgraded {
     /// stay open until `owner` is dropped, which happens only when this is).
     pub unsafe fn adopt(reserved: Reserved, owner: Box<dyn ReadWrite + Send>) -> Option<Upgraded> {
         let fd = *reserved.fds.first()?;
-        // `ManuallyDrop`: this stream never closes the descriptor; `owner` does, after it.
+        // SAFETY (the caller's contract): `owner` keeps `fd` open until it is dropped, and it
+        // is a field of the same struct as `stream`, so `fd` is open whenever `stream` can be
+        // used; `ManuallyDrop` keeps `stream` from ever closing it (`owner` does).
         let stream = ManuallyDrop::new(TcpStream::from_raw_fd(fd));
         Some(Upgraded { stream, _reserved: reserved, _owner: owner, written: 0 })
     }

@@ -1,4 +1,4 @@
-//! Raw descriptors of upgraded connections. tiny_http hands an upgraded connection over as a
+//! Descriptors of upgraded connections. tiny_http hands an upgraded connection over as a
 //! `Box<dyn ReadWrite>` (a blocking stream without its descriptor), and a blocking write to
 //! one slow client would stall every socket its writer thread owns. So the handler finds the
 //! connection's descriptor by its peer address before answering 101, and the writer threads
@@ -7,12 +7,22 @@
 //! Finding it means looking at the process's descriptors; descriptors already known to
 //! belong to open sockets are skipped, so a lookup costs a syscall per *other* descriptor
 //! (HTTP connections, database files), not per socket.
+//!
+//! The system calls go through `socket2`, std and `rlimit`. What is left `unsafe` is about
+//! descriptor ownership, which no crate can know: probing a descriptor number
+//! (`is_connection`) and adopting the connection's descriptor (`Upgraded::adopt`, called
+//! once, by `Handover::build`). The writer adds the adopted descriptor to its poller (the
+//! third and last `unsafe` block of the realtime module).
 
 use std::collections::HashSet;
-use std::io;
-use std::net::{IpAddr, SocketAddr};
-use std::os::fd::RawFd;
-use std::sync::Mutex;
+use std::io::{self, Read, Write};
+use std::mem::ManuallyDrop;
+use std::net::{IpAddr, SocketAddr, TcpStream};
+use std::os::fd::{AsFd, BorrowedFd, FromRawFd, RawFd};
+use std::sync::{Arc, Mutex};
+
+use rouille::ReadWrite;
+use socket2::SockRef;
 
 /// How far past the first match to look for its twin (tiny_http `dup`s each connection once,
 /// right after accepting it, so the twin is normally the next free number).
@@ -24,10 +34,28 @@ pub struct FdIndex {
     owned: Mutex<HashSet<RawFd>>,
 }
 
+/// Descriptors reserved in the index; released (before the stream closes them) on drop.
+pub struct Reserved {
+    index: Arc<FdIndex>,
+    fds: Vec<RawFd>,
+}
+
+impl Reserved {
+    pub fn fds(&self) -> &[RawFd] {
+        &self.fds
+    }
+}
+
+impl Drop for Reserved {
+    fn drop(&mut self) {
+        self.index.release(&self.fds);
+    }
+}
+
 impl FdIndex {
     /// Finds and reserves the descriptors of our connection from `peer` to local port
-    /// `local_port`. Empty when none was found.
-    pub fn reserve(&self, peer: SocketAddr, local_port: u16) -> Vec<RawFd> {
+    /// `local_port`. `None` when none was found.
+    pub fn reserve(self: &Arc<Self>, peer: SocketAddr, local_port: u16) -> Option<Reserved> {
         // Held during the scan: a descriptor is released (below) before it is closed, so a
         // number still in the set cannot have been reused by the connection we look for.
         let mut owned = self.owned.lock().unwrap_or_else(|p| p.into_inner());
@@ -41,20 +69,20 @@ impl FdIndex {
                     break;
                 }
             }
-            if !owned.contains(&fd)
-                && addr_of(fd, false).map(canonical) == Some(peer)
-                && addr_of(fd, true).map(|a| a.port()) == Some(local_port)
-            {
+            if !owned.contains(&fd) && is_connection(fd, peer, local_port) {
                 found.push(fd);
             }
             fd += 1;
         }
+        if found.is_empty() {
+            return None;
+        }
         owned.extend(found.iter().copied());
-        found
+        Some(Reserved { index: Arc::clone(self), fds: found })
     }
 
     /// Forgets descriptors that are about to be closed (or were never taken over).
-    pub fn release(&self, fds: &[RawFd]) {
+    fn release(&self, fds: &[RawFd]) {
         let mut owned = self.owned.lock().unwrap_or_else(|p| p.into_inner());
         for fd in fds {
             owned.remove(fd);
@@ -64,24 +92,16 @@ impl FdIndex {
 
 /// The soft open-file limit (the highest descriptor number plus one).
 pub fn max_fds() -> RawFd {
-    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-    // SAFETY: getrlimit writes into the struct we pass and nothing else.
-    let ok = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } == 0;
-    if !ok || lim.rlim_cur == libc::RLIM_INFINITY {
-        return 1 << 20;
+    match rlimit::Resource::NOFILE.get() {
+        Ok((soft, _)) if soft != rlimit::INFINITY => RawFd::try_from(soft).unwrap_or(1 << 20).min(1 << 20),
+        _ => 1 << 20,
     }
-    RawFd::try_from(lim.rlim_cur).unwrap_or(1 << 20).min(1 << 20)
 }
 
 /// Raises the soft open-file limit to the hard one (sockets need two descriptors each).
 pub fn raise_fd_limit() {
-    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-    // SAFETY: get/setrlimit only read and write the struct we pass.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
-            lim.rlim_cur = lim.rlim_max;
-            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
-        }
+    if let Err(e) = rlimit::increase_nofile_limit(u64::MAX) {
+        log::warn!("cannot raise the open-file limit: {e}");
     }
 }
 
@@ -95,226 +115,84 @@ fn canonical(a: SocketAddr) -> SocketAddr {
     }
 }
 
-/// The peer (or, with `local`, the local) address of a TCP socket descriptor.
-fn addr_of(fd: RawFd, local: bool) -> Option<SocketAddr> {
-    // SAFETY: sockaddr_storage is plain data; the calls write at most `len` bytes into it and
-    // fail harmlessly (EBADF, ENOTSOCK) on descriptors that are not connected sockets.
-    let mut ss: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
-    let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-    let p = &mut ss as *mut libc::sockaddr_storage as *mut libc::sockaddr;
-    let rc = unsafe {
-        if local {
-            libc::getsockname(fd, p, &mut len)
-        } else {
-            libc::getpeername(fd, p, &mut len)
-        }
-    };
-    if rc != 0 {
-        return None;
-    }
-    match i32::from(ss.ss_family) {
-        libc::AF_INET => {
-            // SAFETY: the family says the storage holds a sockaddr_in.
-            let sin: libc::sockaddr_in = unsafe { *(p as *const libc::sockaddr_in) };
-            let ip = std::net::Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr));
-            Some(SocketAddr::new(IpAddr::V4(ip), u16::from_be(sin.sin_port)))
-        }
-        libc::AF_INET6 => {
-            // SAFETY: the family says the storage holds a sockaddr_in6.
-            let sin6: libc::sockaddr_in6 = unsafe { *(p as *const libc::sockaddr_in6) };
-            let ip = std::net::Ipv6Addr::from(sin6.sin6_addr.s6_addr);
-            Some(SocketAddr::new(IpAddr::V6(ip), u16::from_be(sin6.sin6_port)))
-        }
-        _ => None,
-    }
+/// Whether descriptor number `fd` is a socket connected from `peer` to our `local_port`
+/// (one system call for most descriptors: the local address is asked only on a match).
+fn is_connection(fd: RawFd, peer: SocketAddr, local_port: u16) -> bool {
+    // SAFETY: `fd` is just a number here: it may be closed, or closed and reused by another
+    // thread while we look. The borrow lives only for two read-only queries (getsockname,
+    // getpeername) that neither change nor close the descriptor; on a number that is not an
+    // open socket they fail (EBADF, ENOTSOCK), and on a reused one they describe that one.
+    // The caller only keeps a match for the connection of the request it is handling, which
+    // tiny_http keeps open until that request is answered.
+    let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
+    let sock = SockRef::from(&borrowed);
+    sock.peer_addr().ok().and_then(|a| a.as_socket()).map(canonical) == Some(peer)
+        && sock.local_addr().ok().and_then(|a| a.as_socket()).map(|a| a.port()) == Some(local_port)
 }
 
-/// Puts a descriptor in non-blocking mode (shared by its `dup`s).
-pub fn set_nonblocking(fd: RawFd) -> io::Result<()> {
-    // SAFETY: fcntl on a descriptor we own; bad descriptors give an error, not UB.
-    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
-    if flags < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: as above.
-    if unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) } < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
+/// An upgraded connection taken over by a writer thread: non-blocking I/O on its descriptor,
+/// which `owner` (tiny_http's stream) owns and closes when this is dropped.
+pub struct Upgraded {
+    /// The descriptor as a stream. Borrowed: `ManuallyDrop` keeps it from closing it.
+    stream: ManuallyDrop<TcpStream>,
+    // Field order is drop order: the descriptors leave the index before `owner` closes them.
+    _reserved: Reserved,
+    _owner: Box<dyn ReadWrite + Send>,
+    /// Bytes the kernel has accepted so far.
+    written: u64,
 }
 
-/// Sets SO_SNDBUF (best effort: the kernel's own size is a fine fallback).
-pub fn set_send_buffer(fd: RawFd, bytes: usize) {
-    let v = libc::c_int::try_from(bytes).unwrap_or(libc::c_int::MAX);
-    // SAFETY: setsockopt reads `size_of::<c_int>()` bytes from the pointer we pass.
-    unsafe {
-        libc::setsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            libc::SO_SNDBUF,
-            &v as *const libc::c_int as *const libc::c_void,
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        );
-    }
-}
-
-/// Non-blocking send; never raises SIGPIPE.
-pub fn send(fd: RawFd, buf: &[u8]) -> io::Result<usize> {
-    #[cfg(target_os = "linux")]
-    let flags = libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT;
-    #[cfg(not(target_os = "linux"))]
-    let flags = 0;
-    // SAFETY: the buffer is valid for `buf.len()` bytes; the descriptor is owned by the caller.
-    let n = unsafe { libc::send(fd, buf.as_ptr() as *const libc::c_void, buf.len(), flags) };
-    if n < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(n as usize)
-    }
-}
-
-/// Non-blocking read.
-pub fn recv(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
-    // SAFETY: the buffer is valid for writes of `buf.len()` bytes.
-    let n = unsafe { libc::recv(fd, buf.as_mut_ptr() as *mut libc::c_void, buf.len(), libc::MSG_DONTWAIT) };
-    if n < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(n as usize)
-    }
-}
-
-/// Readiness of one registered descriptor.
-#[derive(Debug, Clone, Copy)]
-pub struct Ready {
-    pub token: u64,
-    pub readable: bool,
-    pub writable: bool,
-    /// Error or hang-up: the connection is over (read to find out how).
-    pub broken: bool,
-}
-
-/// Waits on many sockets at once. On Linux, epoll: a wake-up costs the sockets that are
-/// ready, not all of them (with `poll(2)` over 4,000 sockets each wake-up cost ~1 ms).
-/// Level-triggered: interest in writing is on only while output waits.
-#[cfg(target_os = "linux")]
-pub struct Poller {
-    ep: std::os::fd::OwnedFd,
-    buf: Vec<libc::epoll_event>,
-}
-
-#[cfg(target_os = "linux")]
-impl Poller {
-    pub fn new() -> io::Result<Poller> {
-        use std::os::fd::FromRawFd;
-        // SAFETY: epoll_create1 returns a new descriptor we then own, or -1.
-        let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: `fd` is a fresh descriptor owned by nothing else.
-        let ep = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) };
-        Ok(Poller { ep, buf: vec![libc::epoll_event { events: 0, u64: 0 }; 1024] })
+impl Upgraded {
+    /// Takes over the connection `owner`, whose descriptors `reserved` holds.
+    ///
+    /// # Safety
+    /// `owner` must be the connection whose descriptors were reserved in `reserved` (so they
+    /// stay open until `owner` is dropped, which happens only when this is).
+    pub unsafe fn adopt(reserved: Reserved, owner: Box<dyn ReadWrite + Send>) -> Option<Upgraded> {
+        let fd = *reserved.fds.first()?;
+        // SAFETY (the caller's contract): `owner` keeps `fd` open until it is dropped, and it
+        // is a field of the same struct as `stream`, so `fd` is open whenever `stream` can be
+        // used; `ManuallyDrop` keeps `stream` from ever closing it (`owner` does).
+        let stream = ManuallyDrop::new(TcpStream::from_raw_fd(fd));
+        Some(Upgraded { stream, _reserved: reserved, _owner: owner, written: 0 })
     }
 
-    fn ctl(&self, op: libc::c_int, fd: RawFd, token: u64, write: bool) -> io::Result<()> {
-        use std::os::fd::AsRawFd;
-        let mut events = (libc::EPOLLIN | libc::EPOLLRDHUP) as u32;
-        if write {
-            events |= libc::EPOLLOUT as u32;
-        }
-        let mut ev = libc::epoll_event { events, u64: token };
-        // SAFETY: `ev` is a valid epoll_event; bad descriptors give an error.
-        if unsafe { libc::epoll_ctl(self.ep.as_raw_fd(), op, fd, &mut ev) } < 0 {
-            return Err(io::Error::last_os_error());
-        }
+    /// Non-blocking mode (shared by the descriptor's `dup`), and a fixed kernel send buffer
+    /// (best effort: the kernel's own size is a fine fallback).
+    pub fn prepare(&self, send_buffer: usize) -> io::Result<()> {
+        self.stream.set_nonblocking(true)?;
+        let _ = SockRef::from(&*self.stream).set_send_buffer_size(send_buffer);
         Ok(())
     }
 
-    pub fn add(&mut self, fd: RawFd, token: u64) -> io::Result<()> {
-        self.ctl(libc::EPOLL_CTL_ADD, fd, token, false)
-    }
-
-    pub fn set_write(&mut self, fd: RawFd, token: u64, write: bool) -> io::Result<()> {
-        self.ctl(libc::EPOLL_CTL_MOD, fd, token, write)
-    }
-
-    pub fn remove(&mut self, fd: RawFd) {
-        let _ = self.ctl(libc::EPOLL_CTL_DEL, fd, 0, false);
-    }
-
-    /// Waits at most `timeout_ms` and appends what is ready to `out`.
-    pub fn wait(&mut self, out: &mut Vec<Ready>, timeout_ms: i32) -> io::Result<()> {
-        use std::os::fd::AsRawFd;
-        // SAFETY: the buffer holds `len` initialised events for the kernel to overwrite.
-        let n = unsafe { libc::epoll_wait(self.ep.as_raw_fd(), self.buf.as_mut_ptr(), self.buf.len() as libc::c_int, timeout_ms) };
-        if n < 0 {
-            let e = io::Error::last_os_error();
-            return if e.kind() == io::ErrorKind::Interrupted { Ok(()) } else { Err(e) };
-        }
-        for ev in &self.buf[..n as usize] {
-            let (flags, token) = (ev.events, ev.u64);
-            out.push(Ready {
-                token,
-                readable: flags & (libc::EPOLLIN | libc::EPOLLRDHUP) as u32 != 0,
-                writable: flags & libc::EPOLLOUT as u32 != 0,
-                broken: flags & (libc::EPOLLERR | libc::EPOLLHUP) as u32 != 0,
-            });
-        }
-        Ok(())
+    /// Bytes the kernel has accepted so far.
+    pub fn written(&self) -> u64 {
+        self.written
     }
 }
 
-/// Elsewhere, `poll(2)` over every registered descriptor (fine for small installations).
-#[cfg(not(target_os = "linux"))]
-pub struct Poller {
-    fds: Vec<(RawFd, u64, bool)>,
+impl AsFd for Upgraded {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.stream.as_fd()
+    }
 }
 
-#[cfg(not(target_os = "linux"))]
-impl Poller {
-    pub fn new() -> io::Result<Poller> {
-        Ok(Poller { fds: Vec::new() })
+/// Reads without blocking (the descriptor is non-blocking once `prepare`d).
+impl Read for Upgraded {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        (&*self.stream).read(buf)
+    }
+}
+
+/// Writes without blocking and never raises SIGPIPE (std sends with MSG_NOSIGNAL).
+impl Write for Upgraded {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = (&*self.stream).write(buf)?;
+        self.written += n as u64;
+        Ok(n)
     }
 
-    pub fn add(&mut self, fd: RawFd, token: u64) -> io::Result<()> {
-        self.fds.push((fd, token, false));
-        Ok(())
-    }
-
-    pub fn set_write(&mut self, fd: RawFd, _token: u64, write: bool) -> io::Result<()> {
-        for e in self.fds.iter_mut().filter(|e| e.0 == fd) {
-            e.2 = write;
-        }
-        Ok(())
-    }
-
-    pub fn remove(&mut self, fd: RawFd) {
-        self.fds.retain(|e| e.0 != fd);
-    }
-
-    pub fn wait(&mut self, out: &mut Vec<Ready>, timeout_ms: i32) -> io::Result<()> {
-        let mut p: Vec<libc::pollfd> = self
-            .fds
-            .iter()
-            .map(|(fd, _, w)| libc::pollfd { fd: *fd, events: libc::POLLIN | if *w { libc::POLLOUT } else { 0 }, revents: 0 })
-            .collect();
-        // SAFETY: the vector is a valid array of pollfd for its length.
-        let n = unsafe { libc::poll(p.as_mut_ptr(), p.len() as libc::nfds_t, timeout_ms) };
-        if n < 0 {
-            let e = io::Error::last_os_error();
-            return if e.kind() == io::ErrorKind::Interrupted { Ok(()) } else { Err(e) };
-        }
-        for (pfd, (_, token, _)) in p.iter().zip(&self.fds) {
-            if pfd.revents != 0 {
-                out.push(Ready {
-                    token: *token,
-                    readable: pfd.revents & libc::POLLIN != 0,
-                    writable: pfd.revents & libc::POLLOUT != 0,
-                    broken: pfd.revents & (libc::POLLERR | libc::POLLHUP | libc::POLLNVAL) != 0,
-                });
-            }
-        }
+    fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
 }
@@ -332,17 +210,48 @@ mod tests {
         let client = TcpStream::connect(("127.0.0.1", port)).expect("connect");
         let (server_side, peer) = l.accept().expect("accept");
         let twin = server_side.try_clone().expect("dup");
-        let index = FdIndex::default();
-        let mut got = index.reserve(peer, port);
-        got.sort();
+        let index = Arc::new(FdIndex::default());
+        let got = index.reserve(peer, port).expect("found");
+        let mut fds = got.fds().to_vec();
+        fds.sort();
         let mut want = vec![server_side.as_raw_fd(), twin.as_raw_fd()];
         want.sort();
-        assert_eq!(got, want);
+        assert_eq!(fds, want);
         // reserved descriptors are skipped by the next lookup
-        assert!(index.reserve(peer, port).is_empty());
-        index.release(&got);
-        assert_eq!(index.reserve(peer, port).len(), 2);
+        assert!(index.reserve(peer, port).is_none());
+        drop(got);
+        assert_eq!(index.reserve(peer, port).map(|r| r.fds().len()), Some(2));
         // the client's own descriptor has the server as its peer, not `peer`
         assert_ne!(client.local_addr().ok(), Some(l.local_addr().expect("addr")));
+    }
+
+    #[test]
+    fn an_adopted_connection_does_non_blocking_io_and_closes_with_its_owner() {
+        let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = l.local_addr().expect("addr").port();
+        let mut client = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        let (server_side, peer) = l.accept().expect("accept");
+        let index = Arc::new(FdIndex::default());
+        let reserved = index.reserve(peer, port).expect("found");
+        let owner: Box<dyn ReadWrite + Send> = Box::new(server_side);
+        // SAFETY: `owner` is the very connection whose descriptor was reserved.
+        let mut conn = unsafe { Upgraded::adopt(reserved, owner) }.expect("adopted");
+        conn.prepare(64 * 1024).expect("prepare");
+        let mut buf = [0u8; 16];
+        assert_eq!(conn.read(&mut buf).map_err(|e| e.kind()), Err(io::ErrorKind::WouldBlock));
+        assert_eq!(conn.write(b"hello").ok(), Some(5));
+        assert_eq!(conn.written(), 5);
+        client.read_exact(&mut buf[..5]).expect("read");
+        assert_eq!(&buf[..5], b"hello");
+        // dropping it closes the connection (through its owner) and frees the index
+        drop(conn);
+        assert_eq!(client.read(&mut buf).ok(), Some(0));
+        assert!(index.owned.lock().expect("lock").is_empty());
+    }
+
+    #[test]
+    fn the_open_file_limit_is_read() {
+        raise_fd_limit();
+        assert!(max_fds() > 0);
     }
 }

@@ -8,7 +8,6 @@
 
 pub mod feed;
 pub mod fds;
-pub mod frame;
 pub mod presence;
 mod writer;
 
@@ -23,7 +22,8 @@ use std::sync::atomic::{AtomicU16, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
-use writer::{Cmd, Counters, FdGuard, Mailbox, NewConn, Permit, Writer, WriterHandle};
+use fds::{Reserved, Upgraded};
+use writer::{Cmd, Counters, Mailbox, NewConn, Permit, Writer, WriterHandle};
 
 /// Descriptors kept free for HTTP connections, the database and the rest of the process
 /// when the socket cap is derived from the open-file limit.
@@ -127,11 +127,10 @@ impl Realtime {
             return Err(full());
         }
         let permit = Permit(Arc::clone(&self.open));
-        let fds = FdGuard { index: Arc::clone(&self.fds), fds: self.fds.reserve(peer, self.local_port.load(Ordering::SeqCst)) };
-        if fds.fds.is_empty() {
+        let Some(fds) = self.fds.reserve(peer, self.local_port.load(Ordering::SeqCst)) else {
             log::warn!("socket: no descriptor found for the connection from {peer}");
             return Err(Error::Unavailable("The socket could not be opened: try again or use long-poll".into()));
-        }
+        };
         let writer = writers
             .iter()
             .min_by_key(|w| w.load.load(Ordering::Relaxed))
@@ -186,7 +185,7 @@ impl Realtime {
 pub struct Pending {
     id: u64,
     mailbox: Arc<Mailbox>,
-    fds: FdGuard,
+    fds: Reserved,
     permit: Permit,
     listener: Option<crate::hub::Listener>,
     console: Option<ConsoleGuard>,
@@ -218,11 +217,14 @@ pub struct Handover {
 impl rouille::Upgrade for Handover {
     fn build(&mut self, socket: Box<dyn rouille::ReadWrite + Send>) {
         let Some((p, feed, replay_until)) = self.pending.take() else { return };
+        // SAFETY: rouille hands `build` the connection of the request this upgrade answers,
+        // and `admit` reserved that connection's descriptors while handling the request (by
+        // its peer address and our port, skipping every descriptor already taken).
+        let Some(conn) = (unsafe { Upgraded::adopt(p.fds, socket) }) else { return };
         let writer = Arc::clone(p.mailbox.writer_handle());
         writer.send(Cmd::Attach(Box::new(NewConn {
             id: p.id,
-            fds: p.fds,
-            stream: socket,
+            conn,
             feed,
             mailbox: p.mailbox,
             listener: p.listener,

@@ -1,33 +1,49 @@
 //! The socket writer threads. Each owns a share of the sockets (the least loaded takes the
-//! next one) and drives them with non-blocking I/O and epoll (`fds::Poller`): it turns queued hub events into frames,
+//! next one) and drives them with non-blocking I/O and a `polling::Poller` (epoll on Linux,
+//! kqueue on the BSDs and macOS; level-triggered): it turns queued hub events into frames,
 //! writes what each socket's kernel buffer accepts, reads what clients send (close and ping
 //! frames, end of stream), sends heartbeats, and closes dead, lagging or too slow sockets.
+//! The wire format (RFC 6455) is tungstenite's: a `WebSocket` per socket over the
+//! non-blocking connection, used as a codec with a bounded output buffer (a write that
+//! would block leaves the frame queued; `flush` writes what the kernel takes).
 //! A thread never waits on one client, so a slow client only grows its own buffer (and is
 //! closed past a limit) while the others go on. ARCHITECTURE.md has the numbers behind this:
 //! a thread per socket hit the thread ceiling near 8,000 sockets; shared writers held 9,500.
 
 use super::feed::{Feed, RenderCache, Scope, PING};
-use super::fds::{self, FdIndex};
-use super::frame::{self, Decoded};
+use super::fds::Upgraded;
 use super::presence::ConsoleGuard;
 use crate::hub::{Event, Listener};
 use crate::service::App;
 use crate::store::{messages, sessions};
-use rouille::ReadWrite;
+use polling::{Event as Interest, Events, PollMode, Poller};
 use std::collections::{HashMap, VecDeque};
-use std::io::{ErrorKind, Read, Write};
-use std::os::fd::{AsRawFd, RawFd};
-use std::os::unix::net::UnixStream;
+use std::io::{ErrorKind, Read};
+use std::os::fd::{AsFd, AsRawFd};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, Sender, TryRecvError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tungstenite::error::ProtocolError;
+use tungstenite::protocol::frame::coding::{CloseCode, Data as OpData, OpCode};
+use tungstenite::protocol::frame::{CloseFrame, Frame, Utf8Bytes};
+use tungstenite::protocol::{Role, WebSocket, WebSocketConfig};
+use tungstenite::{Bytes, Error as WsError, Message};
 
 /// Events a socket may have queued before it counts as lagging and is closed (the client
 /// reconnects with `after=` and catches up from the database).
 const MAILBOX_CAP: usize = 1024;
 /// Bytes a socket may have waiting for its client before it counts as too slow.
 const MAX_PENDING: usize = 512 * 1024;
+/// Largest frame (and message) a client may send. Clients have nothing to send but control
+/// frames, so anything bigger is a misbehaving peer (closed with 1009).
+const MAX_CLIENT_PAYLOAD: usize = 64 * 1024;
+/// Read buffer of a socket (grown to a frame's size while one arrives).
+const READ_BUFFER: usize = 256;
+/// Most client messages (or 4 KiB reads of a broken client's bytes) handled per wake-up, so
+/// a client that floods cannot keep its writer thread from the other sockets; the poller
+/// is level-triggered and reports the rest on the next wait.
+const READS_PER_WAKE: usize = 64;
 /// Kernel send buffer of a socket. Fixed rather than autotuned (up to 4 MiB): with
 /// thousands of sockets, a few slow clients must not pin gigabytes of kernel memory.
 const SEND_BUFFER: usize = 128 * 1024;
@@ -39,9 +55,7 @@ const REPLAY_LOW_WATER: usize = 64 * 1024;
 /// How long a closing socket may take to flush its close frame.
 const CLOSE_GRACE: Duration = Duration::from_secs(5);
 /// Longest sleep of a writer thread (heartbeats and limits are checked this often).
-const TICK_MS: i32 = 1000;
-/// The poller token of the wake-up socket (socket ids start at 1).
-const WAKE_TOKEN: u64 = 0;
+const TICK: Duration = Duration::from_secs(1);
 /// Queue positions are re-sent at most this often (a busy queue changes constantly).
 const QUEUE_REFRESH: Duration = Duration::from_secs(1);
 /// Waiting sessions whose position is tracked.
@@ -66,11 +80,10 @@ pub enum Cmd {
     Shutdown,
 }
 
-/// The sending side of a writer thread: commands, and a byte on a socket pair to wake its
-/// `poll`.
+/// The sending side of a writer thread: commands, and its poller to wake it.
 pub struct WriterHandle {
     tx: Mutex<Sender<Cmd>>,
-    wake: UnixStream,
+    poller: Arc<Poller>,
     /// Sockets this writer owns (to spread new ones).
     pub load: AtomicUsize,
     /// The queue changed since this writer last re-sent queue positions.
@@ -81,15 +94,22 @@ impl WriterHandle {
     /// The waiting queue changed: waiting visitors' positions may have too.
     pub fn queue_changed(&self) {
         if !self.queue_dirty.swap(true, Ordering::SeqCst) {
-            let _ = (&self.wake).write(&[1]);
+            self.wake();
         }
     }
 
     pub fn send(&self, cmd: Cmd) {
         let sent = self.tx.lock().unwrap_or_else(|p| p.into_inner()).send(cmd).is_ok();
         if sent {
-            // A full pair means wake-ups are already pending: nothing is lost.
-            let _ = (&self.wake).write(&[1]);
+            self.wake();
+        }
+    }
+
+    /// Wakes the writer's `wait`. It takes its commands after every wait, and a wake-up
+    /// still pending from before counts, so nothing sent before this call is left waiting.
+    fn wake(&self) {
+        if let Err(e) = self.poller.notify() {
+            log::error!("socket writer: cannot wake it: {e}");
         }
     }
 }
@@ -145,18 +165,6 @@ impl Mailbox {
     }
 }
 
-/// Descriptors reserved in the index; released (before the stream closes them) on drop.
-pub struct FdGuard {
-    pub index: Arc<FdIndex>,
-    pub fds: Vec<RawFd>,
-}
-
-impl Drop for FdGuard {
-    fn drop(&mut self) {
-        self.index.release(&self.fds);
-    }
-}
-
 /// Counts one open socket against the cap; dropping it frees the place.
 pub struct Permit(pub Arc<AtomicUsize>);
 
@@ -169,9 +177,7 @@ impl Drop for Permit {
 /// A socket whose 101 has been sent, on its way to its writer.
 pub struct NewConn {
     pub id: u64,
-    // Field order is drop order: the descriptors leave the index before the stream closes them.
-    pub fds: FdGuard,
-    pub stream: Box<dyn ReadWrite + Send>,
+    pub conn: Upgraded,
     pub feed: Feed,
     pub mailbox: Arc<Mailbox>,
     pub listener: Option<Listener>,
@@ -182,19 +188,23 @@ pub struct NewConn {
 }
 
 struct Conn {
-    // Drop order matters here too: unsubscribe, then release descriptors, then close.
+    // Drop order matters: unsubscribe, then release the descriptors and close (`Upgraded`).
     listener: Option<Listener>,
-    _fds: FdGuard,
-    _stream: Box<dyn ReadWrite + Send>,
+    /// The codec over the connection; it owns the socket and its bounded output buffer.
+    ws: WebSocket<Upgraded>,
     _permit: Permit,
     console: Option<ConsoleGuard>,
-    fd: RawFd,
     feed: Feed,
     mailbox: Arc<Mailbox>,
     replay_until: Option<i64>,
-    out: Vec<u8>,
-    out_pos: usize,
-    inbuf: Vec<u8>,
+    /// Output waits in the codec's buffer (set when a frame is queued, cleared when a flush
+    /// writes everything).
+    output: bool,
+    /// Bytes of the frames queued so far (compared with what the kernel accepted, this
+    /// tells how much waits; re-synchronised whenever everything has been written).
+    queued: u64,
+    /// After a protocol error, what the client sends is read and dropped.
+    discard_input: bool,
     /// Last time a frame was queued (heartbeats are due after a quiet interval).
     last_queued: Instant,
     /// Last time the kernel accepted bytes, or when pending bytes first had to wait.
@@ -202,101 +212,171 @@ struct Conn {
     /// Set when closing: the close frame is flushed (for at most CLOSE_GRACE) and then it goes.
     closing_since: Option<Instant>,
     dead: bool,
+    /// Closed for not reading: too much waiting, or no progress for too long.
+    slow: bool,
     /// The poller reports writability (only while output waits).
     want_write: bool,
 }
 
+/// The codec's settings: server frames are written by `Conn::flush` (the codec writes by
+/// itself only past half the limit), at most MAX_PENDING bytes may wait, and a client may
+/// send frames and messages of at most MAX_CLIENT_PAYLOAD bytes (it has nothing to send
+/// but control frames). A small read buffer: thousands of sockets keep one each.
+fn codec_config() -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(MAX_PENDING / 2)
+        .max_write_buffer_size(MAX_PENDING)
+        .max_frame_size(Some(MAX_CLIENT_PAYLOAD))
+        .max_message_size(Some(MAX_CLIENT_PAYLOAD))
+}
+
+/// A frame's text, shared (not copied) with the render cache.
+struct SharedText(Arc<str>);
+
+impl AsRef<[u8]> for SharedText {
+    fn as_ref(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
 impl Conn {
+    /// Bytes waiting for the client.
     fn pending(&self) -> usize {
-        self.out.len() - self.out_pos
+        if !self.output {
+            return 0;
+        }
+        // at least 1: a pong or close reply the codec queued by itself is not counted in `queued`
+        usize::try_from(self.queued.saturating_sub(self.ws.get_ref().written())).unwrap_or(usize::MAX).max(1)
     }
 
-    fn queue_text(&mut self, text: &str) {
+    fn queue_text(&mut self, text: Bytes) {
         if self.pending() == 0 {
             self.last_progress = Instant::now();
         }
-        frame::encode(&mut self.out, frame::TEXT, text.as_bytes());
+        let frame = Frame::message(text, OpCode::Data(OpData::Text), true);
+        self.queued += frame.len() as u64;
+        self.output = true;
         self.last_queued = Instant::now();
+        if let Err(e) = self.ws.write(Message::Frame(frame)) {
+            self.write_failed(e);
+        }
     }
 
-    fn begin_close(&mut self, code: u16, reason: &str) {
-        if self.closing_since.is_none() {
-            frame::encode_close(&mut self.out, code, reason);
-            self.closing_since = Some(Instant::now());
-            self.listener = None;
+    fn write_failed(&mut self, e: WsError) {
+        match e {
+            // the frame is queued; the rest goes out when the client reads
+            WsError::Io(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => {}
+            // MAX_PENDING bytes wait: nothing more can be written to it, not even a close frame
+            WsError::WriteBufferFull(_) => {
+                self.slow = true;
+                self.dead = true;
+            }
+            _ => self.dead = true,
         }
+    }
+
+    /// Starts the closing handshake with `code` (a no-op once closing). Reading stops
+    /// mattering, the close frame is flushed, and then the socket goes.
+    fn begin_close(&mut self, code: u16, reason: &'static str) {
+        if self.closing_since.is_some() {
+            return;
+        }
+        self.closing_since = Some(Instant::now());
+        self.listener = None;
+        self.output = true;
+        // After the client's own close the codec has queued its echo and sends no other.
+        let frame = CloseFrame { code: CloseCode::from(code), reason: Utf8Bytes::from_static(reason) };
+        match self.ws.close(Some(frame)) {
+            Ok(()) => self.flushed(),
+            Err(e) => self.write_failed(e),
+        }
+    }
+
+    /// Everything queued has been written.
+    fn flushed(&mut self) {
+        self.output = false;
+        self.queued = self.ws.get_ref().written();
     }
 
     /// Writes what the kernel takes now.
     fn flush(&mut self) {
-        while self.pending() > 0 {
-            match fds::send(self.fd, &self.out[self.out_pos..]) {
-                Ok(0) => break,
-                Ok(n) => {
-                    self.out_pos += n;
-                    self.last_progress = Instant::now();
-                }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                Err(_) => {
-                    self.dead = true;
-                    break;
-                }
+        let before = self.ws.get_ref().written();
+        let result = loop {
+            match self.ws.flush() {
+                Err(WsError::Io(e)) if e.kind() == ErrorKind::Interrupted => continue,
+                r => break r,
             }
+        };
+        if self.ws.get_ref().written() > before {
+            self.last_progress = Instant::now();
         }
-        if self.out_pos == self.out.len() {
-            self.out.clear();
-            self.out_pos = 0;
-        } else if self.out_pos > 64 * 1024 && self.out_pos * 2 > self.out.len() {
-            self.out.drain(..self.out_pos);
-            self.out_pos = 0;
+        match result {
+            Ok(()) => self.flushed(),
+            // (after the client's close, the codec reports the end once its echo is out)
+            Err(e) => self.write_failed(e),
         }
     }
 
-    /// Reads what the client sent: answers pings, honours close, notices end of stream.
+    /// Reads what the client sent: the codec answers pings and a close, and notices end of
+    /// stream and protocol errors; anything else is ignored (clients act over REST).
     fn read(&mut self) {
-        let mut buf = [0u8; 4096];
-        loop {
-            match fds::recv(self.fd, &mut buf) {
+        if self.discard_input {
+            return self.discard();
+        }
+        for _ in 0..READS_PER_WAKE {
+            match self.ws.read() {
+                Ok(Message::Close(_)) => {
+                    self.begin_close(1000, ""); // the codec echoes the client's code
+                    return;
+                }
+                // the codec queued the pong (not after our close); `flush` sends it
+                Ok(Message::Ping(_)) => {
+                    if self.pending() == 0 {
+                        self.last_progress = Instant::now();
+                    }
+                    self.output = true;
+                }
+                Ok(_) => {} // push-only: client messages go over REST
+                Err(WsError::Io(e)) if e.kind() == ErrorKind::WouldBlock => return,
+                Err(WsError::Io(e)) if e.kind() == ErrorKind::Interrupted => {}
+                Err(WsError::Capacity(_)) => return self.refuse(1009, "frame too large"),
+                Err(WsError::Utf8(_)) => return self.refuse(1007, "invalid UTF-8"),
+                Err(WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake)) => {
+                    self.dead = true; // end of stream
+                    return;
+                }
+                Err(WsError::Protocol(_)) => return self.refuse(1002, "protocol error"),
+                Err(_) => {
+                    self.dead = true;
+                    return;
+                }
+            }
+        }
+    }
+
+    /// A client that broke the protocol: close with `code`, and drop what it sends from now
+    /// on (it can no longer be parsed).
+    fn refuse(&mut self, code: u16, reason: &'static str) {
+        self.discard_input = true;
+        self.begin_close(code, reason);
+        self.discard();
+    }
+
+    fn discard(&mut self) {
+        let mut sink = [0u8; 4096];
+        for _ in 0..READS_PER_WAKE {
+            match self.ws.get_mut().read(&mut sink) {
                 Ok(0) => {
                     self.dead = true;
                     return;
                 }
-                Ok(n) => self.inbuf.extend_from_slice(&buf[..n]),
-                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Ok(_) => {}
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
                 Err(_) => {
                     self.dead = true;
                     return;
-                }
-            }
-            if self.inbuf.len() > 2 * frame::MAX_CLIENT_PAYLOAD as usize {
-                break;
-            }
-        }
-        loop {
-            match frame::decode(&self.inbuf) {
-                Decoded::Incomplete => break,
-                Decoded::Invalid(code) => {
-                    self.inbuf.clear();
-                    self.begin_close(code, "protocol error");
-                    break;
-                }
-                Decoded::Frame(f, used) => {
-                    self.inbuf.drain(..used);
-                    match f.opcode {
-                        frame::PING if self.closing_since.is_none() => {
-                            frame::encode(&mut self.out, frame::PONG, &f.payload);
-                        }
-                        frame::CLOSE => {
-                            let code = match f.payload.get(..2) {
-                                Some(c) => u16::from_be_bytes([c[0], c[1]]),
-                                None => 1000,
-                            };
-                            self.begin_close(code, "");
-                        }
-                        _ => {} // push-only: client messages go over REST
-                    }
                 }
             }
         }
@@ -306,9 +386,8 @@ impl Conn {
 /// One writer thread's state.
 pub struct Writer {
     app: Arc<App>,
-    poller: fds::Poller,
+    poller: Arc<Poller>,
     rx: Receiver<Cmd>,
-    wake: UnixStream,
     handle: Arc<WriterHandle>,
     counters: Arc<Counters>,
     heartbeat: Duration,
@@ -321,15 +400,11 @@ pub struct Writer {
 impl Writer {
     /// A writer and its handle.
     pub fn new(app: Arc<App>, counters: Arc<Counters>, heartbeat: Duration) -> std::io::Result<(Writer, Arc<WriterHandle>)> {
-        let (a, b) = UnixStream::pair()?;
-        a.set_nonblocking(true)?;
-        b.set_nonblocking(true)?;
         let (tx, rx) = std::sync::mpsc::channel();
-        let mut poller = fds::Poller::new()?;
-        poller.add(a.as_raw_fd(), WAKE_TOKEN)?;
+        let poller = Arc::new(Poller::new()?);
         let handle = Arc::new(WriterHandle {
             tx: Mutex::new(tx),
-            wake: b,
+            poller: Arc::clone(&poller),
             load: AtomicUsize::new(0),
             queue_dirty: std::sync::atomic::AtomicBool::new(false),
         });
@@ -337,7 +412,6 @@ impl Writer {
             app,
             poller,
             rx,
-            wake: a,
             handle: Arc::clone(&handle),
             counters,
             heartbeat,
@@ -350,7 +424,7 @@ impl Writer {
     }
 
     pub fn run(mut self) {
-        let mut ready: Vec<fds::Ready> = Vec::new();
+        let mut events = Events::new();
         loop {
             if self.commands() {
                 self.close_all();
@@ -366,24 +440,25 @@ impl Writer {
             self.reap();
             self.watch_writes();
 
-            let timeout = if busy { 0 } else { queue_wait.map_or(TICK_MS, |w| (w.as_millis() as i32).clamp(1, TICK_MS)) };
-            ready.clear();
-            if let Err(e) = self.poller.wait(&mut ready, timeout) {
+            let timeout = if busy {
+                Duration::ZERO
+            } else {
+                queue_wait.map_or(TICK, |w| w.clamp(Duration::from_millis(1), TICK))
+            };
+            events.clear();
+            if let Err(e) = self.poller.wait(&mut events, Some(timeout)) {
                 log::error!("socket writer: wait failed: {e}");
                 std::thread::sleep(Duration::from_millis(100));
                 continue;
             }
-            for r in &ready {
-                if r.token == WAKE_TOKEN {
-                    let mut sink = [0u8; 256];
-                    while matches!((&self.wake).read(&mut sink), Ok(n) if n > 0) {}
-                    continue;
-                }
-                let Some(c) = self.conns.get_mut(&r.token) else { continue };
-                if r.readable || r.broken {
+            // (wake-ups from `notify` are not listed: the commands are taken at the top)
+            for ev in events.iter() {
+                let Some(c) = self.conns.get_mut(&(ev.key as u64)) else { continue };
+                // readable includes hang-up and error: reading finds out how it ended
+                if ev.readable {
                     c.read();
                 }
-                if !c.dead && (r.writable || c.pending() > 0) {
+                if !c.dead && (ev.writable || c.pending() > 0) {
                     c.flush();
                 }
             }
@@ -396,7 +471,7 @@ impl Writer {
     fn watch_writes(&mut self) {
         for (id, c) in self.conns.iter_mut() {
             let want = c.pending() > 0;
-            if want != c.want_write && self.poller.set_write(c.fd, *id, want).is_ok() {
+            if want != c.want_write && self.poller.modify_with_mode(c.ws.get_ref(), interest(*id, want), PollMode::Level).is_ok() {
                 c.want_write = want;
             }
         }
@@ -426,38 +501,38 @@ impl Writer {
 
     fn attach(&mut self, nc: NewConn) {
         self.counters.opened.fetch_add(1, Ordering::Relaxed);
-        let Some(&fd) = nc.fds.fds.first() else { return };
-        if let Err(e) = fds::set_nonblocking(fd) {
+        if let Err(e) = nc.conn.prepare(SEND_BUFFER) {
             log::warn!("socket: cannot make it non-blocking: {e}");
             return;
         }
-        fds::set_send_buffer(fd, SEND_BUFFER);
         let now = Instant::now();
         let mut conn = Conn {
             listener: nc.listener,
-            _fds: nc.fds,
-            _stream: nc.stream,
+            ws: WebSocket::from_raw_socket(nc.conn, Role::Server, Some(codec_config())),
             _permit: nc.permit,
             console: nc.console,
-            fd,
             feed: nc.feed,
             mailbox: nc.mailbox,
             replay_until: nc.replay_until,
-            out: Vec::new(),
-            out_pos: 0,
-            inbuf: Vec::new(),
+            output: false,
+            queued: 0,
+            discard_input: false,
             last_queued: now,
             last_progress: now,
             closing_since: None,
             dead: false,
+            slow: false,
             want_write: false,
         };
-        if let Err(e) = self.poller.add(fd, nc.id) {
+        let fd = conn.ws.get_ref().as_fd().as_raw_fd();
+        // SAFETY: `fd` is open for as long as `conn` lives, and it leaves the poller
+        // before that ends (`reap`, `close_all`); if adding fails, nothing was registered.
+        if let Err(e) = unsafe { self.poller.add_with_mode(fd, interest(nc.id, false), PollMode::Level) } {
             log::warn!("socket: cannot watch it: {e}");
             return;
         }
         for f in conn.feed.take_replay() {
-            conn.queue_text(&f);
+            conn.queue_text(Bytes::from(f));
         }
         conn.flush();
         self.handle.load.fetch_add(1, Ordering::Relaxed);
@@ -474,7 +549,7 @@ impl Writer {
         let (events, overflowed) = c.mailbox.take();
         for ev in &events {
             if let Some(f) = c.feed.frame_for(&self.app, ev, &mut self.cache) {
-                c.queue_text(&f);
+                c.queue_text(Bytes::from_owner(SharedText(f)));
             }
         }
         if overflowed {
@@ -499,11 +574,12 @@ impl Writer {
                 c.flush();
             }
             if c.closing_since.is_none() && now.duration_since(c.last_queued) >= self.heartbeat {
-                c.queue_text(PING);
+                c.queue_text(Bytes::from_static(PING.as_bytes()));
                 c.flush();
             }
-            if c.pending() > MAX_PENDING || (c.pending() > 0 && now.duration_since(c.last_progress) >= STALL_LIMIT) {
-                self.counters.closed_slow.fetch_add(1, Ordering::Relaxed);
+            // (more than MAX_PENDING waiting is refused by the codec: `write_failed`)
+            if c.pending() > 0 && now.duration_since(c.last_progress) >= STALL_LIMIT {
+                c.slow = true;
                 c.dead = true; // nothing more can be written to it, not even a close frame
             }
             if c.closing_since.is_some_and(|t| c.pending() == 0 || now.duration_since(t) >= CLOSE_GRACE) {
@@ -544,7 +620,7 @@ impl Writer {
                 continue;
             }
             if let Some(f) = c.feed.position_frame(&self.app, &positions) {
-                c.queue_text(&f);
+                c.queue_text(Bytes::from(f));
                 c.flush();
             }
         }
@@ -554,10 +630,14 @@ impl Writer {
     /// Drops the sockets that are done.
     fn reap(&mut self) {
         let before = self.conns.len();
-        let poller = &mut self.poller;
+        let poller = &self.poller;
+        let slow = &self.counters.closed_slow;
         self.conns.retain(|_, c| {
             if c.dead {
-                poller.remove(c.fd); // before the descriptor closes
+                let _ = poller.delete(c.ws.get_ref()); // before the descriptor closes
+                if c.slow {
+                    slow.fetch_add(1, Ordering::Relaxed);
+                }
             }
             !c.dead
         });
@@ -573,10 +653,18 @@ impl Writer {
         for c in self.conns.values_mut() {
             c.begin_close(1001, "server shutting down");
             c.flush();
+            let _ = self.poller.delete(c.ws.get_ref());
         }
         self.handle.load.fetch_sub(self.conns.len(), Ordering::Relaxed);
         self.conns.clear();
     }
+}
+
+/// What the poller watches a socket for: always reading (which includes hang-up and error),
+/// writing only while output waits (level-triggered writability would otherwise wake the
+/// thread constantly).
+fn interest(id: u64, write: bool) -> Interest {
+    Interest::new(id as usize, true, write)
 }
 
 /// Sends the next batch of a socket's replay; true when the replay is complete.
@@ -603,7 +691,7 @@ fn replay_batch(app: &App, c: &mut Conn) -> bool {
         c.feed.replay.push(m);
     }
     for f in c.feed.take_replay() {
-        c.queue_text(&f);
+        c.queue_text(Bytes::from(f));
     }
     if done {
         c.replay_until = None;

@@ -3,6 +3,7 @@
 
 use crate::common::*;
 use serde_json::{json, Value};
+use std::io::Write;
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 use tungstenite::stream::MaybeTlsStream;
@@ -39,7 +40,7 @@ impl Ws {
         while Instant::now() < deadline {
             match self.sock.read() {
                 Ok(Message::Text(t)) => return Some(serde_json::from_str(&t).expect("frames are JSON")),
-                Ok(Message::Close(_)) => return Some(json!({ "type": "closed" })),
+                Ok(Message::Close(c)) => return Some(json!({ "type": "closed", "code": c.map(|c| u16::from(c.code)) })),
                 Ok(_) => {}
                 Err(tungstenite::Error::Io(e))
                     if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
@@ -436,7 +437,99 @@ fn shutdown_closes_sockets_with_going_away() {
     let mut ws = Ws::open(&s, &ws_path(&session, &browser));
     let status = s.terminate();
     assert!(status.success(), "clean exit: {status:?}");
-    assert_eq!(ws.next(Duration::from_secs(2)).map(|f| f["type"].clone()), Some(json!("closed")));
+    assert_eq!(ws.next(Duration::from_secs(2)), Some(json!({ "type": "closed", "code": 1001 })), "going away");
+}
+
+/// A client socket for protocol tests: frames are written by hand through `get_mut()`.
+fn raw_socket(s: &TestServer, path: &str) -> WebSocket<TcpStream> {
+    let addr = s.base.trim_start_matches("http://");
+    let stream = TcpStream::connect(addr).expect("connect");
+    stream.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
+    let (ws, _) = tungstenite::client(format!("ws://{addr}{path}").as_str(), stream).expect("handshake");
+    ws
+}
+
+/// A masked client frame (RFC 6455 §5.2), in any of the three length encodings.
+fn client_frame(first: u8, payload: &[u8]) -> Vec<u8> {
+    let mask = [0x37u8, 0xfa, 0x21, 0x3d];
+    let mut v = vec![first];
+    match payload.len() {
+        n if n < 126 => v.push(0x80 | n as u8),
+        n if n <= 0xffff => {
+            v.push(0x80 | 126);
+            v.extend_from_slice(&(n as u16).to_be_bytes());
+        }
+        n => {
+            v.push(0x80 | 127);
+            v.extend_from_slice(&(n as u64).to_be_bytes());
+        }
+    }
+    v.extend_from_slice(&mask);
+    v.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    v
+}
+
+/// The next frame that is not a heartbeat: `("text", json)`, `("pong", payload)` or
+/// `("close", code)`; `None` when the connection ends without one.
+fn next_frame(ws: &mut WebSocket<TcpStream>) -> Option<(&'static str, Value)> {
+    loop {
+        match ws.read() {
+            Ok(Message::Text(t)) if &*t == r#"{"type":"ping"}"# => {}
+            Ok(Message::Text(t)) => return Some(("text", serde_json::from_str(&t).expect("JSON"))),
+            Ok(Message::Pong(p)) => return Some(("pong", json!(String::from_utf8_lossy(&p)))),
+            Ok(Message::Close(c)) => return Some(("close", json!(c.map(|c| u16::from(c.code))))),
+            Ok(_) => {}
+            Err(_) => return None,
+        }
+    }
+}
+
+#[test]
+fn client_pings_are_answered_other_client_frames_ignored_and_a_close_echoed() {
+    let s = TestServer::start();
+    let (browser, session) = start_visitor(&s, "Protocol");
+    let mut ws = raw_socket(&s, &ws_path(&session, &browser));
+    ws.send(Message::Ping("are you there".into())).expect("ping");
+    assert_eq!(next_frame(&mut ws), Some(("pong", json!("are you there"))));
+    // data frames in all three length encodings (the longest at the 64 KiB limit), and a
+    // message in fragments with a ping between them: all ignored
+    for len in [5, 300, 65_536] {
+        ws.get_mut().write_all(&client_frame(0x82, &vec![7u8; len])).expect("binary");
+    }
+    ws.get_mut().write_all(&client_frame(0x01, b"typing? no: ")).expect("first fragment");
+    ws.get_mut().write_all(&client_frame(0x89, b"mid")).expect("ping between fragments");
+    ws.get_mut().write_all(&client_frame(0x80, b"use REST")).expect("last fragment");
+    assert_eq!(next_frame(&mut ws), Some(("pong", json!("mid"))));
+    // the socket still works
+    visitor_says(&s, &session, &browser, "still here");
+    let (kind, f) = next_frame(&mut ws).expect("frame");
+    assert_eq!((kind, f["data"]["message"].as_str()), ("text", Some("still here")));
+    // the client's close is echoed with its code, then the server closes the connection
+    ws.close(Some(tungstenite::protocol::CloseFrame { code: 4321.into(), reason: "bye".into() })).expect("close");
+    assert_eq!(next_frame(&mut ws), Some(("close", json!(4321))));
+    assert_eq!(next_frame(&mut ws), None);
+    wait_for("the socket to be gone", || metric(&s, "obrol_ws_sockets") == 0);
+}
+
+#[test]
+fn clients_that_break_the_protocol_are_closed_with_its_codes() {
+    let s = TestServer::start();
+    let (browser, session) = start_visitor(&s, "Broken");
+    let cases: [(&str, Vec<u8>, u16); 6] = [
+        ("an unmasked frame", vec![0x81, 0x02, b'h', b'i'], 1002),
+        ("a frame over 64 KiB (only its header is sent)", client_frame(0x82, &[0u8; 70_000])[..14].to_vec(), 1009),
+        ("a message over 64 KiB in fragments", [client_frame(0x02, &[1u8; 40_000]), client_frame(0x80, &[1u8; 40_000])].concat(), 1009),
+        ("a control frame over 125 bytes", client_frame(0x89, &[0u8; 126]), 1002),
+        ("a fragmented control frame", client_frame(0x09, b"x"), 1002),
+        ("text that is not UTF-8", client_frame(0x81, &[0xff, 0xfe]), 1007),
+    ];
+    for (what, bytes, code) in cases {
+        let mut ws = raw_socket(&s, &ws_path(&session, &browser));
+        ws.get_mut().write_all(&bytes).expect("write");
+        assert_eq!(next_frame(&mut ws), Some(("close", json!(code))), "{what}");
+        assert_eq!(next_frame(&mut ws), None, "{what}: then the connection ends");
+    }
+    wait_for("the sockets to be gone", || metric(&s, "obrol_ws_sockets") == 0);
 }
 
 /// `obrol token create` for the tenant family.
@@ -603,4 +696,21 @@ fn soak_many_sockets() {
     eprintln!("{n} messages to {n} sockets: posted in {posted:?}, all read after {:?}, lost {lost}", t.elapsed());
     eprintln!("server after: RSS {}, threads {}", proc_status(pid, "VmRSS:"), proc_status(pid, "Threads:"));
     assert_eq!(lost, 0);
+}
+
+#[test]
+fn logging_out_closes_the_console_with_policy_violation() {
+    let s = TestServer::start();
+    let (_, token) = online_agent(&s, "ana@e.co", &[]);
+    let mut console = Ws::open(&s, &format!("/api/agent/ws?access_token={token}"));
+    assert_eq!(agent_post(&s, &token, "/api/agent/logout", &json!({})).status, 200);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let closed = loop {
+        match console.next(deadline.saturating_duration_since(Instant::now())) {
+            Some(f) if f["type"] == "closed" => break f,
+            Some(_) => {}
+            None => panic!("the console was not closed"),
+        }
+    };
+    assert_eq!(closed["code"], 1008);
 }

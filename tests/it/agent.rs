@@ -2,7 +2,7 @@
 //! the inbox over both families with search, conversation actions, admin endpoints.
 
 use crate::common::*;
-use crate::realtime::{agent_get, agent_post, bearer, start_visitor, visitor_says, Ws};
+use crate::ws_client::{agent_get, agent_post, bearer, start_visitor, visitor_says, Ws};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 

@@ -8,3 +8,4 @@ mod ops;
 mod oss;
 mod realtime;
 mod tenant;
+mod ws_client;

@@ -2,122 +2,12 @@
 //! agent sockets, replay with `after=`, refusal of unauthorized sockets, many sockets at once.
 
 use crate::common::*;
+use crate::ws_client::*;
 use serde_json::{json, Value};
 use std::io::Write;
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
-use tungstenite::stream::MaybeTlsStream;
 use tungstenite::{Message, WebSocket};
-
-/// A test's WebSocket client: reads JSON frames, skipping heartbeats.
-pub struct Ws {
-    sock: WebSocket<MaybeTlsStream<TcpStream>>,
-}
-
-impl Ws {
-    /// Connects to `path` of `s` (ws://); `Err(status)` when the server refuses the upgrade.
-    pub fn connect(s: &TestServer, path: &str) -> Result<Ws, u16> {
-        let url = format!("{}{}", s.base.replacen("http://", "ws://", 1), path);
-        match tungstenite::connect(url.as_str()) {
-            Ok((sock, _)) => {
-                if let MaybeTlsStream::Plain(t) = sock.get_ref() {
-                    t.set_read_timeout(Some(Duration::from_millis(100))).expect("timeout");
-                }
-                Ok(Ws { sock })
-            }
-            Err(tungstenite::Error::Http(r)) => Err(r.status().as_u16()),
-            Err(e) => panic!("websocket connect {path}: {e}"),
-        }
-    }
-
-    pub fn open(s: &TestServer, path: &str) -> Ws {
-        Ws::connect(s, path).unwrap_or_else(|status| panic!("socket {path} refused with {status}"))
-    }
-
-    /// The next frame (heartbeats included) within `within`.
-    pub fn next_raw(&mut self, within: Duration) -> Option<Value> {
-        let deadline = Instant::now() + within;
-        while Instant::now() < deadline {
-            match self.sock.read() {
-                Ok(Message::Text(t)) => return Some(serde_json::from_str(&t).expect("frames are JSON")),
-                Ok(Message::Close(c)) => return Some(json!({ "type": "closed", "code": c.map(|c| u16::from(c.code)) })),
-                Ok(_) => {}
-                Err(tungstenite::Error::Io(e))
-                    if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
-                Err(tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed) => {
-                    return Some(json!({ "type": "closed" }))
-                }
-                Err(e) => panic!("websocket read: {e}"),
-            }
-        }
-        None
-    }
-
-    /// The next event that is not a heartbeat, within `within`.
-    pub fn next(&mut self, within: Duration) -> Option<Value> {
-        let deadline = Instant::now() + within;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let f = self.next_raw(left)?;
-            if f["type"] != "ping" {
-                return Some(f);
-            }
-        }
-    }
-
-    /// Waits for an event of `kind` (skipping others); panics after 5 s.
-    pub fn expect(&mut self, kind: &str) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while let Some(f) = self.next(deadline.saturating_duration_since(Instant::now())) {
-            if f["type"] == kind {
-                return f["data"].clone();
-            }
-        }
-        panic!("no {kind} event within 5 s");
-    }
-
-    /// Every event arriving within `within` (heartbeats skipped).
-    pub fn drain(&mut self, within: Duration) -> Vec<Value> {
-        let deadline = Instant::now() + within;
-        let mut out = Vec::new();
-        while let Some(f) = self.next(deadline.saturating_duration_since(Instant::now())) {
-            out.push(f);
-        }
-        out
-    }
-
-    pub fn close(mut self) {
-        let _ = self.sock.close(None);
-        let _ = self.next_raw(Duration::from_millis(500));
-    }
-}
-
-/// Starts an anonymous OSS session; returns (browser_uuid, session id).
-pub fn start_visitor(s: &TestServer, topic: &str) -> (String, String) {
-    let browser = new_uuid();
-    let r = post(&s.url("/api/chat/start"), &json!({ "browser_uuid": browser, "topic": topic }));
-    assert_eq!(r.status, 201, "{}", r.text);
-    (browser, r.body["session_id"].as_str().expect("session_id").to_string())
-}
-
-pub fn visitor_says(s: &TestServer, session: &str, browser: &str, text: &str) -> Value {
-    let r = post(&s.url(&format!("/api/chat/session/{session}/messages")), &json!({ "browser_uuid": browser, "message": text }));
-    assert_eq!(r.status, 201, "{}", r.text);
-    r.body
-}
-
-pub fn bearer(token: &str) -> String {
-    format!("Bearer {token}")
-}
-
-/// POST as an agent.
-pub fn agent_post(s: &TestServer, token: &str, path: &str, body: &Value) -> Resp {
-    request("POST", &s.url(path), Some(body), &[("Authorization", &bearer(token))])
-}
-
-pub fn agent_get(s: &TestServer, token: &str, path: &str) -> Resp {
-    request("GET", &s.url(path), None, &[("Authorization", &bearer(token))])
-}
 
 #[test]
 fn visitor_and_agent_round_trip_over_sockets() {
@@ -145,10 +35,6 @@ fn visitor_and_agent_round_trip_over_sockets() {
     assert_eq!(seen["sender_type"], "agent");
     assert_eq!(seen["id"], r.body["id"]);
     assert!(seen.get("sender_id").is_none(), "the OSS shape, not the agent one: {seen}");
-}
-
-fn ws_path(session: &str, browser: &str) -> String {
-    format!("/api/chat/session/{session}/ws?browser_uuid={browser}")
 }
 
 fn messages_of(events: &[Value]) -> Vec<String> {
@@ -345,15 +231,6 @@ fn two_hundred_sockets_each_get_their_sessions_messages_in_order() {
         assert_eq!(got, want);
     }
     eprintln!("{N} sockets: {} messages posted in {posted:?}, all delivered after {:?}", N * PER, started.elapsed());
-}
-
-fn metric(s: &TestServer, name: &str) -> i64 {
-    let m = get(&s.url("/metrics"));
-    m.text
-        .lines()
-        .find_map(|l| l.strip_prefix(&format!("{name} ")))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| panic!("metric {name} missing"))
 }
 
 fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
@@ -621,81 +498,6 @@ fn waiting_visitors_see_their_queue_position_move() {
         }
         assert_eq!(pos, Some(want), "queue position moves up");
     }
-}
-
-fn proc_status(pid: u32, key: &str) -> String {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix(key).map(|v| v.trim().to_string()))
-        .unwrap_or_default()
-}
-
-/// Measurement, not a check (run with `--ignored --nocapture`; `OBROL_SOAK_SOCKETS=n`):
-/// holds n sockets, reports the server's memory and threads and the delivery latency.
-#[test]
-#[ignore]
-fn soak_many_sockets() {
-    let n: usize = std::env::var("OBROL_SOAK_SOCKETS").ok().and_then(|v| v.parse().ok()).unwrap_or(3000);
-    let s = TestServer::start();
-    let pid = s.pid();
-    let base_rss = proc_status(pid, "VmRSS:");
-    let t = Instant::now();
-    let sessions: Vec<(String, String)> = (0..n).map(|i| start_visitor(&s, &format!("soak {i}"))).collect();
-    eprintln!("{n} sessions started in {:?}", t.elapsed());
-    let t = Instant::now();
-    let mut sockets: Vec<Ws> = sessions.iter().map(|(b, id)| Ws::open(&s, &ws_path(id, b))).collect();
-    eprintln!("{n} sockets opened in {:?}", t.elapsed());
-    std::thread::sleep(Duration::from_secs(1));
-    eprintln!(
-        "server: RSS {} (idle {base_rss}), threads {}, fds {}, obrol_ws_sockets {}",
-        proc_status(pid, "VmRSS:"),
-        proc_status(pid, "Threads:"),
-        std::fs::read_dir(format!("/proc/{pid}/fd")).map(|d| d.count()).unwrap_or(0),
-        metric(&s, "obrol_ws_sockets")
-    );
-    // latency: POST start to frame, one session at a time
-    let mut lat = Vec::new();
-    for i in (0..n).step_by((n / 500).max(1)) {
-        let (b, id) = &sessions[i];
-        let t0 = Instant::now();
-        visitor_says(&s, id, b, "latency");
-        let f = sockets[i].expect("message.created");
-        assert_eq!(f["message"], "latency");
-        lat.push(t0.elapsed());
-    }
-    lat.sort();
-    let pct = |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)];
-    eprintln!("delivery (POST start → frame), {} samples: p50 {:?}, p99 {:?}, max {:?}", lat.len(), pct(0.5), pct(0.99), pct(1.0));
-    // every socket gets one message, posted from 4 threads
-    let t = Instant::now();
-    let chunks: Vec<Vec<(String, String)>> = sessions.chunks(n.div_ceil(4)).map(|c| c.to_vec()).collect();
-    let posters: Vec<_> = chunks
-        .into_iter()
-        .map(|chunk| {
-            let url = s.url("");
-            std::thread::spawn(move || {
-                for (b, id) in &chunk {
-                    let r = post(&format!("{url}/api/chat/session/{id}/messages"), &json!({ "browser_uuid": b, "message": "all" }));
-                    assert_eq!(r.status, 201);
-                }
-            })
-        })
-        .collect();
-    for p in posters {
-        p.join().expect("poster");
-    }
-    let posted = t.elapsed();
-    let mut lost = 0;
-    for ws in sockets.iter_mut() {
-        match ws.next(Duration::from_secs(5)) {
-            Some(f) if f["data"]["message"] == "all" => {}
-            _ => lost += 1,
-        }
-    }
-    eprintln!("{n} messages to {n} sockets: posted in {posted:?}, all read after {:?}, lost {lost}", t.elapsed());
-    eprintln!("server after: RSS {}, threads {}", proc_status(pid, "VmRSS:"), proc_status(pid, "Threads:"));
-    assert_eq!(lost, 0);
 }
 
 #[test]

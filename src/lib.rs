@@ -25,10 +25,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The request handler rouille runs for every request.
+type Handler = Box<dyn Fn(&rouille::Request) -> rouille::Response + Send + Sync>;
+
 /// A running server.
 pub struct Server {
     pub app: Arc<App>,
-    inner: rouille::Server<Box<dyn Fn(&rouille::Request) -> rouille::Response + Send + Sync>>,
+    inner: rouille::Server<Handler>,
 }
 
 impl Server {
@@ -36,8 +39,7 @@ impl Server {
     pub fn start(config: Config) -> Result<Server, String> {
         let app = Arc::new(App::new(config).map_err(|e| e.to_string())?);
         let handler_app = Arc::clone(&app);
-        let handler: Box<dyn Fn(&rouille::Request) -> rouille::Response + Send + Sync> =
-            Box::new(move |req| http::handle(&handler_app, req));
+        let handler: Handler = Box::new(move |req| http::handle(&handler_app, req));
         let inner = rouille::Server::new(app.config.addr.as_str(), handler)
             .map_err(|e| format!("cannot listen on {}: {e}", app.config.addr))?;
         if !net::tune_listener(inner.server_addr()) {

@@ -189,3 +189,28 @@ fn first_run_prints_a_setup_code_that_creates_the_first_admin_once() {
     let printed = s.stdout.lock().map(|l| l.join("\n")).unwrap_or_default();
     assert!(printed.contains("/agent/"), "serve prints the console URL");
 }
+
+#[test]
+fn every_documented_operation_exists_and_answers_a_documented_status() {
+    let s = TestServer::start();
+    let doc = get(&s.url("/api/openapi.json")).body;
+    let paths = doc["paths"].as_object().expect("paths");
+    let mut checked = 0;
+    for (template, ops) in paths {
+        for (method, op) in ops.as_object().expect("operations") {
+            let path: String = template
+                .split('/')
+                .map(|seg| if seg.starts_with('{') { new_uuid() } else { seg.to_string() })
+                .collect::<Vec<_>>()
+                .join("/");
+            let body = (method != "get").then(|| json!({}));
+            let r = request(&method.to_ascii_uppercase(), &s.url(&path), body.as_ref(), &[]);
+            let not_routed = r.status == 404 && (r.body["error"] == "Route not found" || r.body["message"] == "Route not found");
+            assert!(!not_routed, "{method} {template} is documented but not routed");
+            let documented = op["responses"].as_object().map(|m| m.contains_key(&r.status.to_string())).unwrap_or(false);
+            assert!(documented, "{method} {template} answered {} which its OpenAPI entry does not list: {}", r.status, r.text);
+            checked += 1;
+        }
+    }
+    assert!(checked > 40, "only {checked} operations documented");
+}

@@ -75,6 +75,88 @@ fn phase(name: &str, secs: u64, f: impl Fn(&ureq::Agent, usize) -> bool + Send +
     );
 }
 
+/// Sessions and messages seeded straight into the database for the search phase.
+const SEED_SESSIONS: usize = 10_000;
+const SEED_MESSAGES_PER_SESSION: usize = 20;
+
+/// Seeds a large closed history, then times the agent inbox: full-text search for a rare
+/// and a common word, and the closed list, as an agent would page through them.
+fn search_phase(base: &str, db: &std::path::Path) {
+    let words = ["izin", "usaha", "paket", "belum", "sampai", "tolong", "bantu", "akun", "login", "bayar",
+        "tagihan", "pajak", "dokumen", "unggah", "gagal", "berhasil", "terima", "kasih", "mohon", "info"];
+    let t = Instant::now();
+    {
+        let mut c = rusqlite::Connection::open(db).expect("open bench db");
+        c.busy_timeout(Duration::from_secs(30)).ok();
+        let tx = c.transaction().expect("tx");
+        let user = uuid::Uuid::new_v4().to_string();
+        tx.execute(
+            "INSERT INTO chat_users (id, browser_uuid, ip_address, created_at, updated_at) VALUES (?1, ?2, '127.0.0.1', '2025-01-01T00:00:00.000Z', '2025-01-01T00:00:00.000Z')",
+            [&user, &uuid::Uuid::new_v4().to_string()],
+        ).expect("user");
+        let mut n = 0usize;
+        for i in 0..SEED_SESSIONS {
+            let sid = uuid::Uuid::new_v4().to_string();
+            let at = format!("2025-01-{:02}T{:02}:{:02}:00.000Z", 1 + i % 28, i % 24, i % 60);
+            tx.execute(
+                "INSERT INTO chat_sessions (id, family, chat_user_id, topic, status, last_activity_at, started_at, ended_at, created_at, updated_at)
+                 VALUES (?1, 'oss', ?2, 'seeded', 'closed', ?3, ?3, ?3, ?3, ?3)",
+                rusqlite::params![sid, user, at],
+            ).expect("session");
+            for j in 0..SEED_MESSAGES_PER_SESSION {
+                n += 1;
+                let mut text: Vec<&str> = (0..8).map(|k| words[(n * 7 + k * 13 + j) % words.len()]).collect();
+                if n % 5_000 == 0 {
+                    text.push("kedaluwarsa"); // the rare word: 40 messages
+                }
+                tx.execute(
+                    "INSERT INTO messages (id, session_id, sender_type, message, created_at) VALUES (?1, ?2, 'customer', ?3, ?4)",
+                    rusqlite::params![uuid::Uuid::new_v4().to_string(), sid, text.join(" "), at],
+                ).expect("message");
+            }
+        }
+        tx.commit().expect("commit");
+    }
+    println!(
+        "seeded {SEED_SESSIONS} closed sessions, {} messages (with the FTS index) in {:.1} s",
+        SEED_SESSIONS * SEED_MESSAGES_PER_SESSION,
+        t.elapsed().as_secs_f64()
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_obrol"))
+        .args(["agent", "add", "--email", "bench@example.com", "--name", "Bench", "--password", "password123", "--db"])
+        .arg(db)
+        .output()
+        .expect("agent add");
+    assert!(out.status.success(), "agent add failed");
+    let login = post(&agent(), &format!("{base}/api/agent/login"), &json!({ "email": "bench@example.com", "password": "password123" }));
+    let token = login["token"].as_str().unwrap_or("").to_string();
+    let a = agent();
+    for (name, query) in [
+        ("search, rare word", "q=kedaluwarsa"),
+        ("search, common word", "q=tagihan&status=closed"),
+        ("search, two words", "q=paket%20belum"),
+        ("closed list, page 1", "status=closed"),
+        ("closed list, page 50", "status=closed&offset=1000"),
+    ] {
+        let mut lat = Vec::new();
+        let mut total = 0;
+        for _ in 0..30 {
+            let t = Instant::now();
+            let r: Value = a
+                .get(&format!("{base}/api/agent/conversations?{query}"))
+                .set("Authorization", &format!("Bearer {token}"))
+                .call()
+                .ok()
+                .and_then(|r| r.into_json().ok())
+                .unwrap_or(Value::Null);
+            lat.push(t.elapsed());
+            total = r["total"].as_i64().unwrap_or(-1);
+        }
+        lat.sort();
+        println!("{name:<28} p50 {:>7.2} ms   p99 {:>7.2} ms   ({total} conversations match)", pct(&lat, 0.5), pct(&lat, 0.99));
+    }
+}
+
 fn main() {
     let secs: u64 = std::env::var("BENCH_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(5);
     let dir = tempfile::tempdir().expect("tempdir");
@@ -142,6 +224,7 @@ fn main() {
     }
     wake.sort();
     println!("long-poll wake-up after a POST  p50 {:.2} ms   p99 {:.2} ms   ({} polls)", pct(&wake, 0.5), pct(&wake, 0.99), wake.len());
+    search_phase(&base, &db);
     println!("resident memory at end: {} KiB", rss_kib(pid));
     let size = std::fs::metadata(&db).map(|m| m.len()).unwrap_or(0);
     println!("database file: {} KiB", size / 1024);

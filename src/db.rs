@@ -14,7 +14,10 @@ const SCHEMA: &str = include_str!("../schema.sql");
 
 /// Migrations after the schema: entry `i` moves `user_version` from `i + 1` to `i + 2`.
 /// A new database gets `SCHEMA` and then every migration, so both paths end alike.
-const MIGRATIONS: &[&str] = &[];
+const MIGRATIONS: &[&str] = &[
+    // 2: the agent inbox's closed list is ordered by end time (measured: 36 ms → see README).
+    "CREATE INDEX chat_sessions_closed ON chat_sessions(status, ended_at DESC);",
+];
 
 pub type Conn = PooledConnection<SqliteConnectionManager>;
 

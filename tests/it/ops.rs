@@ -214,3 +214,29 @@ fn every_documented_operation_exists_and_answers_a_documented_status() {
     }
     assert!(checked > 40, "only {checked} operations documented");
 }
+
+#[test]
+fn a_version_1_database_is_migrated_in_place_keeping_its_data() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("v1.db");
+    {
+        let c = rusqlite::Connection::open(&db).expect("open");
+        c.execute_batch(include_str!("../../schema.sql")).expect("schema v1");
+        c.execute_batch("PRAGMA user_version = 1; INSERT INTO departments (id, name, created_at, updated_at) VALUES ('d1', 'Old', 'x', 'x');")
+            .expect("v1 data");
+    }
+    let listed = cli_ok(&db, &["department", "list"]);
+    assert!(listed.contains("Old"), "data kept: {listed}");
+    let c = rusqlite::Connection::open(&db).expect("open");
+    let v: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0)).expect("version");
+    assert_eq!(v, 2);
+    let idx: i64 = c
+        .query_row("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'chat_sessions_closed'", [], |r| r.get(0))
+        .expect("index");
+    assert_eq!(idx, 1);
+    // a new database ends at the same version with the same index
+    let fresh = dir.path().join("new.db");
+    cli_ok(&fresh, &["department", "list"]);
+    let c = rusqlite::Connection::open(&fresh).expect("open");
+    assert_eq!(c.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0)).expect("version"), 2);
+}

@@ -240,3 +240,31 @@ fn a_version_1_database_is_migrated_in_place_keeping_its_data() {
     let c = rusqlite::Connection::open(&fresh).expect("open");
     assert_eq!(c.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0)).expect("version"), 2);
 }
+
+#[test]
+fn cors_allows_only_the_configured_origins() {
+    let s = TestServer::start_with(&["--allowed-origins", "https://portal.example, https://shop.example/"], &[]);
+    let ask = |origin: &str| {
+        request("OPTIONS", &s.url("/api/chat/start"), None, &[("Origin", origin), ("Access-Control-Request-Method", "POST")])
+    };
+    let ok = ask("https://shop.example");
+    assert_eq!(ok.header("Access-Control-Allow-Origin"), Some("https://shop.example"));
+    assert!(ok.header("Access-Control-Allow-Headers").unwrap_or("").contains("X-Tenant-ID"));
+    let other = ask("https://evil.example");
+    assert_eq!(other.header("Access-Control-Allow-Origin"), None);
+    let r = request("GET", &s.url("/api/chat/availability"), None, &[("Origin", "https://portal.example")]);
+    assert_eq!(r.header("Access-Control-Allow-Origin"), Some("https://portal.example"));
+}
+
+#[test]
+fn the_client_address_comes_from_x_forwarded_for_only_behind_a_trusted_proxy() {
+    let ip_of = |s: &TestServer| {
+        let b = new_uuid();
+        let r = request("POST", &s.url("/api/chat/start"), Some(&json!({ "browser_uuid": b, "topic": "t" })), &[("X-Forwarded-For", "203.0.113.9, 10.0.0.1")]);
+        assert_eq!(r.status, 201);
+        let c = rusqlite::Connection::open(&s.db).expect("open");
+        c.query_row("SELECT ip_address FROM chat_users WHERE browser_uuid = ?1", [&b], |r| r.get::<_, String>(0)).expect("ip")
+    };
+    assert_eq!(ip_of(&TestServer::start()), "127.0.0.1");
+    assert_eq!(ip_of(&TestServer::start_with(&["--trust-proxy"], &[])), "203.0.113.9");
+}

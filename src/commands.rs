@@ -86,7 +86,9 @@ fn agent(cmd: AgentCmd, app: &App) -> Result<(), String> {
                     let Some((a, _)) = agents::by_email_with_hash(tx, &email)? else { return Ok(false) };
                     agents::update(tx, &a.id, &agents::AgentPatch { disabled: Some(true), ..Default::default() })?;
                     crate::store::agent_tokens::delete_for_user(tx, &a.id)?;
-                    agents::set_presence(tx, &a.id, crate::domain::Presence::Offline)?;
+                    // offline returns their chats to the queue; the server offers them on
+                    // its next routing pass (this process has no live clients to tell)
+                    agent_service::presence_in_tx(tx, app, &a.id, crate::domain::Presence::Offline)?;
                     Ok(true)
                 })
                 .map_err(show)?;

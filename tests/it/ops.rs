@@ -268,3 +268,37 @@ fn the_client_address_comes_from_x_forwarded_for_only_behind_a_trusted_proxy() {
     assert_eq!(ip_of(&TestServer::start()), "127.0.0.1");
     assert_eq!(ip_of(&TestServer::start_with(&["--trust-proxy"], &[])), "203.0.113.9");
 }
+
+#[test]
+fn agent_administration_from_the_command_line() {
+    let s = TestServer::start_with(&["--synchronous", "full"], &[]);
+    add_agent(&s.db, "rina@e.co", &["--number", "77", "--role", "admin"]);
+    let listed = cli_ok(&s.db, &["agent", "list"]);
+    assert!(listed.contains("rina@e.co") && listed.contains("\t77\t") && listed.contains("admin"), "{listed}");
+    login(&s, "rina@e.co");
+    // a new password replaces the old one
+    cli_ok(&s.db, &["agent", "passwd", "rina@e.co", "--password", "another-secret"]);
+    let old = post(&s.url("/api/agent/login"), &json!({ "email": "rina@e.co", "password": "password123" }));
+    assert_eq!(old.status, 401);
+    let new = post(&s.url("/api/agent/login"), &json!({ "email": "rina@e.co", "password": "another-secret" }));
+    assert_eq!(new.status, 200);
+    let token = new.body["token"].as_str().unwrap_or("").to_string();
+    let online = request("PUT", &s.url("/api/agent/presence"), Some(&json!({ "status": "online" })), &[("Authorization", &format!("Bearer {token}"))]);
+    assert_eq!(online.status, 200);
+    let browser = new_uuid();
+    let chat = post(&s.url("/api/chat/start"), &json!({ "browser_uuid": browser, "topic": "t" }));
+    assert_eq!(chat.body["status"], "active");
+    // disabling ends logins and existing tokens, and is reported like wrong credentials;
+    // the agent's chat goes back to the queue, not lost
+    cli_ok(&s.db, &["agent", "disable", "rina@e.co"]);
+    let session = chat.body["session_id"].as_str().unwrap_or("");
+    let d = get(&s.url(&format!("/api/chat/session/{session}?browser_uuid={browser}")));
+    assert_eq!((d.body["status"].as_str(), &d.body["agent"]), (Some("waiting"), &serde_json::Value::Null));
+    let me = request("GET", &s.url("/api/agent/me"), None, &[("Authorization", &format!("Bearer {token}"))]);
+    assert_eq!(me.status, 401);
+    let again = post(&s.url("/api/agent/login"), &json!({ "email": "rina@e.co", "password": "another-secret" }));
+    assert_eq!(again.status, 401);
+    assert_eq!(again.body, old.body, "a disabled agent looks like wrong credentials");
+    assert!(cli_ok(&s.db, &["agent", "list"]).contains("disabled"));
+    assert!(!s.cli(&["agent", "passwd", "nobody@e.co", "--password", "password123"]).status.success());
+}

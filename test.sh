@@ -11,6 +11,7 @@ if [ -f tests/e2e/package.json ]; then
   if [ ! -x /usr/bin/chromium ]; then
     echo "installing chromium (Debian package)"
     sudo_cmd=""; [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
+    export DEBIAN_FRONTEND=noninteractive
     $sudo_cmd apt-get update -qq
     $sudo_cmd apt-get install -y -qq -o DPkg::Lock::Timeout=300 chromium >/dev/null
   fi

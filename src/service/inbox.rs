@@ -81,11 +81,11 @@ pub fn messages(app: &App, id: &str, page: &Page, limit: i64) -> Result<Vec<Mess
         match page {
             Page::Latest => messages::latest(c, &s.id, limit),
             Page::After(m) => {
-                let seq = super::oss::cursor_seq(c, &s.id, "after", m).map_err(Error::in_query)?;
+                let seq = super::messages::cursor_seq(c, &s.id, "after", m).map_err(Error::in_query)?;
                 messages::after(c, &s.id, seq, limit)
             }
             Page::Before(m) => {
-                let seq = super::oss::cursor_seq(c, &s.id, "before", m).map_err(Error::in_query)?;
+                let seq = super::messages::cursor_seq(c, &s.id, "before", m).map_err(Error::in_query)?;
                 messages::before(c, &s.id, seq, limit)
             }
         }

@@ -49,3 +49,10 @@ pub fn send(
     }
     Ok(sent)
 }
+
+/// The sequence number behind a message id of this session (a cursor), else 400 on `field`.
+pub fn cursor_seq(c: &rusqlite::Connection, session_id: &str, field: &str, message_id: &str) -> Result<i64> {
+    messages::get_in_session(c, session_id, message_id)?
+        .map(|m| m.seq)
+        .ok_or_else(|| Error::field(field, "is not a message of this session"))
+}

@@ -207,13 +207,6 @@ pub fn details(app: &App, who: &Identity, session_id: &str, n: i64) -> Result<(v
     })
 }
 
-/// The sequence number behind a message id of this session (a cursor), else 400 on `field`.
-pub fn cursor_seq(c: &Connection, session_id: &str, field: &str, message_id: &str) -> Result<i64> {
-    messages::get_in_session(c, session_id, message_id)?
-        .map(|m| m.seq)
-        .ok_or_else(|| Error::field(field, "is not a message of this session"))
-}
-
 /// Messages after the cursor, oldest first. With `wait`, holds the call until a message or a
 /// status change arrives or the time runs out (the long-poll fallback of WebSocket).
 pub fn poll_messages(app: &App, who: &Identity, session_id: &str, after: Option<&str>, limit: i64, wait: Duration) -> Result<(Vec<Message>, view::SessionView)> {
@@ -221,7 +214,7 @@ pub fn poll_messages(app: &App, who: &Identity, session_id: &str, after: Option<
     let (after_seq, first_status) = app.db.read(|c| {
         let s = owned_session(c, app, who, session_id)?;
         let seq = match after {
-            Some(id) => cursor_seq(c, session_id, "after", id)?,
+            Some(id) => super::messages::cursor_seq(c, session_id, "after", id)?,
             None => 0,
         };
         Ok((seq, (s.status, s.agent_id)))

@@ -247,19 +247,10 @@ pub fn messages(app: &App, a: &Access, id: &str, f: &MessageFilter, r: &PageReq)
     app.db.read(|c| {
         let s = tenant_session(c, a, id)?;
         let cursor = match &r.cursor {
-            Some(cid) => Some(
-                messages::get_in_session(c, &s.id, cid)?
-                    .map(|m| m.seq)
-                    .ok_or_else(|| Error::query("cursor", "is not a message of this session"))?,
-            ),
+            Some(cid) => Some(super::messages::cursor_seq(c, &s.id, "cursor", cid).map_err(Error::in_query)?),
             None => None,
         };
-        let bound = match (cursor, r.newer) {
-            (Some(seq), true) => SeqBound::After(seq),
-            (Some(seq), false) => SeqBound::Before(seq),
-            (None, true) => return Err(Error::query("cursor", "is required with direction=newer")),
-            (None, false) => SeqBound::Newest,
-        };
+        let bound = page_bound(cursor, r.newer, SeqBound::Before, SeqBound::After, SeqBound::Newest)?;
         let n = page_size(r);
         let rows = messages::filtered(c, &s.id, f, bound, n + 1)?;
         assemble(rows, n, r.newer, |m| m.id.clone(), |m, side| {
@@ -272,6 +263,17 @@ pub fn messages(app: &App, a: &Access, id: &str, f: &MessageFilter, r: &PageReq)
     })
 }
 
+/// Where a page starts: before the cursor (older), after it (`direction=newer`, which needs
+/// a cursor), or at the newest item. One rule for both listings.
+fn page_bound<K, B>(cursor: Option<K>, newer: bool, before: fn(K) -> B, after: fn(K) -> B, newest: B) -> Result<B> {
+    match (cursor, newer) {
+        (Some(k), true) => Ok(after(k)),
+        (Some(k), false) => Ok(before(k)),
+        (None, true) => Err(Error::query("cursor", "is required with direction=newer")),
+        (None, false) => Ok(newest),
+    }
+}
+
 /// The tenant's sessions, newest first (`closed` filters by status), paged like messages.
 pub fn list(app: &App, a: &Access, closed: Option<bool>, r: &PageReq) -> Result<Page<TenantSession>> {
     app.db.read(|c| {
@@ -282,12 +284,7 @@ pub fn list(app: &App, a: &Access, closed: Option<bool>, r: &PageReq) -> Result<
             ),
             None => None,
         };
-        let bound = match (cursor, r.newer) {
-            (Some(k), true) => KeyBound::After(k),
-            (Some(k), false) => KeyBound::Before(k),
-            (None, true) => return Err(Error::query("cursor", "is required with direction=newer")),
-            (None, false) => KeyBound::Newest,
-        };
+        let bound = page_bound(cursor, r.newer, KeyBound::Before, KeyBound::After, KeyBound::Newest)?;
         let n = page_size(r);
         let rows = sessions::tenant_page(c, a.tenant_id, closed, &bound, n as i64 + 1)?;
         let page = assemble(rows, n, r.newer, |(s, _)| s.id.clone(), |(_, k), side| {
